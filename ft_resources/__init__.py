@@ -1,0 +1,1 @@
+"""Resources, IO managers and the torch-free ONNX classifier used by the pipeline."""
