@@ -1,0 +1,43 @@
+# The project's commands. Each one (re)builds .venv when it is missing or pyproject.toml changed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+RUN_CONFIG ?=
+PYTEST_ARGS ?=
+
+.PHONY: run test ui bench lint venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+$(DAGSTER_HOME):
+	@mkdir -p $(DAGSTER_HOME)
+
+run: $(STAMP) | $(DAGSTER_HOME)
+	$(BIN)/python -m ft_assets.run_all $(if $(RUN_CONFIG),--config $(RUN_CONFIG),)
+
+test: $(STAMP)
+	$(BIN)/ruff check ft_assets ft_resources tests benchmarks data
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+ui: $(STAMP) | $(DAGSTER_HOME)
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all
+
+lint: $(STAMP)
+	$(BIN)/ruff check ft_assets ft_resources tests benchmarks data
+	$(BIN)/ruff format --check ft_assets ft_resources tests benchmarks data
+
+clean:
+	rm -rf $(VENV) artifacts .dagster_home

@@ -1,0 +1,93 @@
+"""tokenized_dataset: the splits as a Hugging Face DatasetDict (Arrow), unpadded."""
+
+
+from typing import Any
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+from datasets import Dataset, DatasetDict
+from pydantic import Field
+
+from ft_assets.splitting.hashing import SPLITS
+from ft_assets.tokenizing.encode import encode_texts, label_order
+from ft_assets.tokenizing.versioning import combine, frame_version
+from ft_resources.artifact_store import ArtifactStore
+from ft_resources.base_model import BaseModelSource
+
+
+class TokenizeConfig(dg.Config):
+    max_length: int = Field(default=128, description="Longer texts are truncated to this many tokens.")
+
+
+def build_dataset_dict(
+    frame: pd.DataFrame, tokenizer: Any, label_names: list[str], max_length: int
+) -> tuple[DatasetDict, np.ndarray]:
+    label_ids = {label: i for i, label in enumerate(label_names)}
+    with_types = "token_type_ids" in tokenizer.model_input_names
+    texts = frame["text"].tolist()
+    encoded = encode_texts(tokenizer.backend_tokenizer, texts, max_length, with_types)
+    columns: dict[str, list[Any]] = {
+        **encoded.columns,
+        "labels": [label_ids[label] for label in frame["label"]],
+        "length": [len(ids) for ids in encoded.columns["input_ids"]],
+        "text": texts,
+    }
+    splits = frame["split"].to_numpy()
+    parts = {}
+    for split in SPLITS:
+        index = np.flatnonzero(splits == split)
+        parts[split] = Dataset.from_dict({name: [values[i] for i in index] for name, values in columns.items()})
+    return DatasetDict(parts), encoded.full_lengths
+
+
+@dg.asset(
+    group_name="data",
+    kinds={"huggingface", "arrow"},
+    code_version="1",
+    description=(
+        "dataset_splits tokenized in batch with the base model's fast tokenizer, truncated to max_length "
+        "and not padded (batches are padded dynamically at training time); saved as a DatasetDict in Arrow."
+    ),
+)
+def tokenized_dataset(
+    context: dg.AssetExecutionContext,
+    config: TokenizeConfig,
+    dataset_splits: pd.DataFrame,
+    base_model: BaseModelSource,
+    artifact_store: ArtifactStore,
+) -> dg.Output[dict[str, Any]]:
+    tokenizer = base_model.load_tokenizer()
+    label_names = label_order(dataset_splits["label"].astype(str).tolist())
+    dataset, lengths = build_dataset_dict(dataset_splits, tokenizer, label_names, config.max_length)
+    data_version = frame_version(dataset_splits, ["text", "label", "split"])
+    version = combine(data_version, base_model.fingerprint(), config.max_length)
+    rel = f"tokenized_dataset/{version}"
+    if not artifact_store.exists(f"{rel}/dataset_dict.json"):
+        with artifact_store.write_dir(rel) as staging:
+            dataset.save_to_disk(str(staging))
+    truncated = float((lengths > config.max_length).mean()) if len(lengths) else 0.0
+    percentiles = {f"p{q}": int(np.percentile(lengths, q)) for q in (50, 90, 95, 99)} if len(lengths) else {}
+    manifest = {
+        "path": artifact_store.uri(rel),
+        "version": version,
+        "data_version": data_version,
+        "label_names": label_names,
+        "max_length": config.max_length,
+        "base_model": base_model.name_or_path,
+        "base_model_fingerprint": base_model.fingerprint(),
+        "rows": {split: len(dataset[split]) for split in SPLITS},
+    }
+    context.log.info(f"tokenized {len(lengths):,} texts; {truncated:.2%} truncated at {config.max_length}")
+    return dg.Output(
+        manifest,
+        metadata={
+            "dataset_path": dg.MetadataValue.path(manifest["path"]),
+            "token_length_percentiles": dg.MetadataValue.json({**percentiles, "max": int(lengths.max())}),
+            "truncation_rate": dg.MetadataValue.float(round(truncated, 4)),
+            "max_length": dg.MetadataValue.int(config.max_length),
+            "labels": dg.MetadataValue.json(label_names),
+            "rows_per_split": dg.MetadataValue.json(manifest["rows"]),
+            "data_version": dg.MetadataValue.text(data_version),
+        },
+    )

@@ -1,0 +1,121 @@
+"""A human-readable markdown rendering of an EvaluationReport (Dagster metadata, model card)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ft_assets.evaluation.metrics import EvaluationReport
+
+TEXT_MAX_CHARS = 120
+
+
+def render_report_md(
+    report: EvaluationReport,
+    *,
+    model_version: str,
+    data_version: str,
+    base_model: str,
+    label_names: Sequence[str],
+    extra_lines: list[str] | None = None,
+) -> str:
+    sections = [
+        _header(report, model_version, data_version, base_model, extra_lines or []),
+        _headline(report),
+        _per_class(report, label_names),
+        _confusion(report, label_names),
+        _top_errors(report),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def escape_cell(text: str, max_chars: int | None = None) -> str:
+    """One table cell: newlines flattened, pipes escaped, optionally truncated with an ellipsis."""
+    flat = " ".join(str(text).split())
+    # Truncate before escaping so the cut never lands between a backslash and its pipe.
+    if max_chars is not None and len(flat) > max_chars:
+        flat = flat[: max_chars - 1].rstrip() + "…"
+    return flat.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence[str]) -> str:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(f"{'-' * 3}:" if a == "r" else "---" for a in align) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _header(
+    report: EvaluationReport, model_version: str, data_version: str, base_model: str, extra_lines: list[str]
+) -> str:
+    lines = [
+        "# Evaluation report",
+        "",
+        f"- Model version: `{model_version}`",
+        f"- Data version: `{data_version}`",
+        f"- Base model: `{base_model}`",
+        f"- Test examples: {report.n_test}",
+    ]
+    lines += [f"- {line}" for line in extra_lines]
+    return "\n".join(lines)
+
+
+def _headline(report: EvaluationReport) -> str:
+    baseline = report.majority_baseline
+    rows = [
+        ["accuracy", f"{report.accuracy:.4f}"],
+        ["macro F1", f"{report.macro_f1:.4f}"],
+        ["macro precision", f"{report.macro_precision:.4f}"],
+        ["macro recall", f"{report.macro_recall:.4f}"],
+        ["weighted F1", f"{report.weighted_f1:.4f}"],
+        ["log loss", "n/a" if report.log_loss is None else f"{report.log_loss:.4f}"],
+    ]
+    delta = report.accuracy - baseline.accuracy
+    verdict = (
+        f"Majority baseline (always `{baseline.label}`): accuracy {baseline.accuracy:.4f}; "
+        f"the model is {delta:+.4f} against it."
+    )
+    return "## Headline metrics\n\n" + _table(["metric", "value"], rows, "lr") + "\n\n" + verdict
+
+
+def _per_class(report: EvaluationReport, label_names: Sequence[str]) -> str:
+    rows = []
+    for name in label_names:
+        scores = report.per_class[name]
+        rows.append(
+            [escape_cell(name)]
+            + [f"{scores[key]:.4f}" for key in ("precision", "recall", "f1")]
+            + [str(scores["support"])]
+        )
+    header = ["label", "precision", "recall", "F1", "support"]
+    return "## Per class\n\n" + _table(header, rows, "lrrrr")
+
+
+def _confusion(report: EvaluationReport, label_names: Sequence[str]) -> str:
+    names = [escape_cell(name) for name in label_names]
+    rows = [
+        [f"**{name}**", *map(str, counts)]
+        for name, counts in zip(names, report.confusion_matrix, strict=True)
+    ]
+    header = ["true \\\\ predicted", *names]
+    return "## Confusion matrix\n\nRows are true labels, columns predicted.\n\n" + _table(
+        header, rows, "l" + "r" * len(names)
+    )
+
+
+def _top_errors(report: EvaluationReport) -> str:
+    if not report.top_errors:
+        return "## Most confident errors\n\nNo misclassified test examples."
+    rows = [
+        [
+            str(rank),
+            f"{error.confidence:.3f}",
+            escape_cell(error.true_label),
+            escape_cell(error.predicted_label),
+            escape_cell(error.text, TEXT_MAX_CHARS),
+        ]
+        for rank, error in enumerate(report.top_errors, start=1)
+    ]
+    header = ["#", "confidence", "true", "predicted", "text"]
+    return "## Most confident errors\n\n" + _table(header, rows, "rrlll")

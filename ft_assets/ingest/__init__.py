@@ -1,0 +1,1 @@
+"""Reading labeled example files into one frame, keeping every row's origin."""

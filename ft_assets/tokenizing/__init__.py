@@ -1,0 +1,1 @@
+"""Turning split examples into a tokenized Hugging Face DatasetDict."""

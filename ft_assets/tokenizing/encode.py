@@ -1,0 +1,59 @@
+"""Batched fast-tokenizer encoding with exact truncation statistics.
+
+The texts are encoded once without truncation (so true lengths are known) and then cut to max_length
+keeping the template's leading and trailing special tokens, which is what `truncation=True` does for
+single sequences; that avoids a second encoding pass just to measure lengths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tokenizers import Encoding, Tokenizer
+
+
+@dataclass(frozen=True)
+class EncodedTexts:
+    columns: dict[str, list[list[int]]]
+    full_lengths: np.ndarray
+
+    def truncated_mask(self, max_length: int) -> np.ndarray:
+        return self.full_lengths > max_length
+
+
+def _cut(values: list[int], special: list[int], max_length: int) -> list[int]:
+    if len(values) <= max_length:
+        return values
+    # Leading specials survive the slice; trailing ones ([SEP], </s>) are re-appended.
+    tail = next((i for i, s in enumerate(reversed(special)) if not s), 0)
+    return values[: max_length - tail] + (values[-tail:] if tail else [])
+
+
+def encode_texts(
+    tokenizer: Tokenizer, texts: list[str], max_length: int, with_token_types: bool
+) -> EncodedTexts:
+    if max_length < 8:
+        raise ValueError(f"max_length={max_length} is too small to hold special tokens and text")
+    plain = Tokenizer.from_str(tokenizer.to_str())
+    plain.no_truncation()
+    plain.no_padding()
+    encodings: list[Encoding] = plain.encode_batch(texts)
+    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if with_token_types else [])
+    columns: dict[str, list[list[int]]] = {name: [] for name in names}
+    for enc in encodings:
+        special = enc.special_tokens_mask
+        columns["input_ids"].append(_cut(enc.ids, special, max_length))
+        columns["attention_mask"].append(_cut(enc.attention_mask, special, max_length))
+        if with_token_types:
+            columns["token_type_ids"].append(_cut(enc.type_ids, special, max_length))
+    lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+    return EncodedTexts(columns=columns, full_lengths=lengths)
+
+
+def label_order(labels: list[str]) -> list[str]:
+    """Numeric labels sort as numbers ("2" < "10"), anything else alphabetically."""
+    unique = sorted(set(labels))
+    if all(label.lstrip("-").isdigit() for label in unique):
+        return sorted(unique, key=int)
+    return unique

@@ -1,0 +1,52 @@
+"""Maps TrainConfig + DeviceSettings onto transformers 5 TrainingArguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from transformers import TrainingArguments
+
+from ft_assets.training.config import TrainConfig
+from ft_resources.accelerator import DeviceSettings
+
+# Fraction of total steps between training-loss log lines (HF reads a float < 1 as a ratio).
+LOGGING_RATIO = 0.1
+
+
+def build_training_arguments(config: TrainConfig, device: DeviceSettings, checkpoint_dir: Path) -> TrainingArguments:
+    on_cuda = device.device == "cuda"
+    return TrainingArguments(
+        output_dir=str(checkpoint_dir),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.eval_batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        lr_scheduler_type="linear",
+        # transformers 5 dropped warmup_ratio: a float below 1 is read as a fraction of total steps.
+        warmup_steps=config.warmup_ratio if config.warmup_ratio > 0 else 0,
+        # Batches of similar length waste little compute on padding; lengths come precomputed.
+        train_sampling_strategy="group_by_length",
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        logging_strategy="steps",
+        logging_steps=LOGGING_RATIO,
+        load_best_model_at_end=True,
+        metric_for_best_model=config.metric_for_best_model,
+        greater_is_better=config.greater_is_better,
+        # The best checkpoint is always kept on top of this limit, so resume + best model both survive.
+        save_total_limit=2,
+        # Resumed runs continue the early-stopping patience count instead of starting it over.
+        restore_callback_states_from_checkpoint=True,
+        bf16=device.precision == "bf16",
+        fp16=device.precision == "fp16",
+        use_cpu=not on_cuda,
+        dataloader_pin_memory=on_cuda,
+        dataloader_num_workers=0,
+        seed=config.seed,
+        data_seed=config.seed,
+        report_to=[],
+        disable_tqdm=True,
+    )

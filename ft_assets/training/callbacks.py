@@ -1,0 +1,113 @@
+"""Progress reporting for a training run, through a plain ``log(str)`` callable (Dagster's logger)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+# A line at least this often even between logging steps, so a slow run never looks hung in the UI.
+HEARTBEAT_SECONDS = 60.0
+
+
+@dataclass
+class TrainCounters:
+    """What this process actually trained, filled in by the Trainer and read by the progress log.
+
+    Tokens stay a device tensor so counting them adds no host-device sync per step.
+    """
+
+    samples: int = 0
+    tokens: torch.Tensor = field(default_factory=lambda: torch.zeros((), dtype=torch.int64))
+    overhead_seconds: float = 0.0  # evaluation and checkpoint writing inside trainer.train()
+
+    def add_batch(self, labels: torch.Tensor, attention_mask: torch.Tensor) -> None:
+        self.samples += int(labels.shape[0])
+        if self.tokens.device != attention_mask.device:
+            self.tokens = self.tokens.to(attention_mask.device)
+        self.tokens += attention_mask.sum()
+
+
+class ProgressCallback(TrainerCallback):
+    """Logs step/total, epoch, loss, learning rate, throughput and ETA; and each evaluation."""
+
+    def __init__(self, log: Callable[[str], None], counters: TrainCounters) -> None:
+        self._log = log
+        self._counters = counters
+        self._started = 0.0
+        self._start_step = 0
+        self._last_line = 0.0
+        self._last_loss: float | None = None
+        self._last_lr: float | None = None
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        self._started = self._last_line = time.monotonic()
+        # On resume the state is already restored here, so rates count only this run's steps.
+        self._start_step = state.global_step
+
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not logs or "loss" not in logs:
+            return
+        self._last_loss = logs["loss"]
+        self._last_lr = logs.get("learning_rate")
+        self._progress_line(state)
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if time.monotonic() - self._last_line >= HEARTBEAT_SECONDS:
+            self._progress_line(state)
+
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        metrics: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        metrics = metrics or {}
+        shown = ", ".join(
+            f"{key.removeprefix('eval_')} {metrics[key]:.4f}"
+            for key in ("eval_loss", "eval_accuracy", "eval_macro_f1")
+            if key in metrics
+        )
+        best = f" (previous best {state.best_metric:.4f})" if state.best_metric is not None else ""
+        self._log(f"eval at step {state.global_step}, epoch {state.epoch or 0:.2f}: {shown}{best}")
+
+    def _progress_line(self, state: TrainerState) -> None:
+        now = time.monotonic()
+        self._last_line = now
+        elapsed = now - self._started
+        done = state.global_step - self._start_step
+        remaining = max(state.max_steps - state.global_step, 0)
+        eta = elapsed / done * remaining if done > 0 else float("nan")
+        rate = self._counters.samples / elapsed if elapsed > 0 else 0.0
+        loss = f"{self._last_loss:.4f}" if self._last_loss is not None else "n/a"
+        lr = f"{self._last_lr:.2e}" if self._last_lr is not None else "n/a"
+        self._log(
+            f"step {state.global_step}/{state.max_steps} ({100 * state.global_step / max(state.max_steps, 1):.0f}%)"
+            f", epoch {state.epoch or 0:.2f}, loss {loss}, lr {lr}, {rate:.1f} samples/s"
+            f", elapsed {_duration(elapsed)}, left ~{_duration(eta)}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds != seconds:  # NaN: no step finished yet
+        return "?"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"

@@ -1,0 +1,93 @@
+"""Trainer subclass: our own cross-entropy (optionally class-weighted), precomputed lengths, timing."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+import torch.nn.functional as F  # noqa: N812 - the conventional torch alias
+from torch.utils.data import Sampler
+from transformers import Trainer
+from transformers.trainer_pt_utils import LengthGroupedSampler
+
+from ft_assets.training.callbacks import TrainCounters
+
+
+class ClassifierTrainer(Trainer):
+    """HF Trainer for single-label classification.
+
+    The loss is computed here rather than by the model: BERT's forward accepts ``**kwargs``, so the
+    Trainer assumes its loss is already normalised across gradient-accumulation steps when it is a
+    plain per-batch mean. Owning the loss fixes that scaling and gives one place for class weights.
+    """
+
+    # Our loss is a per-batch mean; the Trainer divides it by the accumulation steps.
+    loss_is_scaled_for_ga = False
+
+    def __init__(
+        self,
+        *args: Any,
+        class_weights: torch.Tensor | None,
+        train_lengths: list[int],
+        eval_lengths: list[int],
+        counters: TrainCounters,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._class_weights = class_weights
+        self._train_lengths = train_lengths
+        self._eval_lengths = eval_lengths
+        self.counters = counters
+
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, torch.Tensor | Any],
+        return_outputs: bool = False,
+        num_items_in_batch: torch.Tensor | int | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        labels = inputs["labels"]
+        outputs = model(**{key: value for key, value in inputs.items() if key != "labels"})
+        logits = outputs["logits"]
+        weight = None
+        if self._class_weights is not None:
+            weight = self._class_weights.to(device=logits.device, dtype=torch.float32)
+        # Cross-entropy in fp32 even under autocast: a bf16 log-softmax loses small loss differences.
+        loss = F.cross_entropy(logits.float(), labels, weight=weight)
+        if model.training:
+            self.counters.add_batch(labels, inputs["attention_mask"])
+        return (loss, outputs) if return_outputs else loss
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> Sampler | None:
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        if self.args.train_sampling_strategy != "group_by_length" or len(dataset) != len(self._train_lengths):
+            return super()._get_train_sampler(train_dataset)
+        # Same sampler the Trainer would build, minus its per-row Python scan for lengths.
+        return LengthGroupedSampler(
+            self.args.train_batch_size * self.args.gradient_accumulation_steps, lengths=self._train_lengths
+        )
+
+    def _get_eval_sampler(self, eval_dataset: Any) -> Sampler | None:
+        if self.args.train_sampling_strategy != "group_by_length" or len(eval_dataset) != len(
+            self._eval_lengths
+        ):
+            return super()._get_eval_sampler(eval_dataset)
+        seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+        return LengthGroupedSampler(
+            self.args.eval_batch_size, lengths=self._eval_lengths, generator=torch.Generator().manual_seed(seed)
+        )
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, float]:
+        started = time.perf_counter()
+        try:
+            return super().evaluate(*args, **kwargs)
+        finally:
+            self.counters.overhead_seconds += time.perf_counter() - started
+
+    def _save_checkpoint(self, model: torch.nn.Module, trial: Any) -> None:
+        started = time.perf_counter()
+        try:
+            super()._save_checkpoint(model, trial)
+        finally:
+            self.counters.overhead_seconds += time.perf_counter() - started

@@ -1,0 +1,77 @@
+"""Fine-tuning hyperparameters, editable in Dagster's Launchpad."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import dagster as dg
+from pydantic import Field, field_validator
+
+
+class TrainConfig(dg.Config):
+    """Hyperparameters for fine-tuning a sentence encoder (MiniLM by default) as a text classifier.
+
+    Defaults favour short CPU runs: a small encoder converges in a few epochs at a learning rate
+    higher than the usual 2e-5..5e-5 for BERT-base, and early stopping cuts the run when the
+    validation metric stalls.
+    """
+
+    epochs: int = Field(default=3, ge=1, le=100, description="Maximum number of passes over the train split.")
+    learning_rate: float = Field(
+        default=1e-4,
+        gt=0.0,
+        le=1.0,
+        description="Peak AdamW learning rate, reached after warm-up and decayed linearly to zero.",
+    )
+    batch_size: int = Field(default=32, ge=1, description="Training examples per device per forward pass.")
+    gradient_accumulation_steps: int = Field(
+        default=1, ge=1, description="Forward passes per optimizer step (effective batch = batch_size × this)."
+    )
+    warmup_ratio: float = Field(
+        default=0.06, ge=0.0, lt=1.0, description="Fraction of the optimizer steps spent warming up the rate."
+    )
+    weight_decay: float = Field(
+        default=0.01, ge=0.0, description="AdamW decoupled weight decay (not applied to biases/LayerNorm)."
+    )
+    max_length: int = Field(
+        default=128, ge=8, le=8192, description="Token limit per text used when tokenizing (truncation)."
+    )
+    seed: int = Field(
+        default=42, ge=0, description="Seed for head initialisation, dropout and data order (reproducible runs)."
+    )
+    early_stopping_patience: int = Field(
+        default=2,
+        ge=0,
+        description="Stop after this many epochs without improvement of metric_for_best_model; 0 disables.",
+    )
+    frozen_layers: int = Field(
+        default=0,
+        ge=0,
+        description="Freeze the embeddings and this many lowest encoder layers (0 trains everything).",
+    )
+    class_weights: bool = Field(
+        default=False,
+        description="Weight the loss by inverse class frequency of the train split (helps imbalanced data).",
+    )
+    max_steps: int = Field(
+        default=-1,
+        ge=-1,
+        description="Stop after this many optimizer steps (overrides epochs); -1 = no limit. For smoke runs.",
+    )
+    eval_batch_size: int = Field(default=64, ge=1, description="Examples per forward pass during evaluation.")
+    metric_for_best_model: Literal["macro_f1", "accuracy", "loss"] = Field(
+        default="macro_f1",
+        description="Validation metric that picks the best checkpoint and drives early stopping.",
+    )
+
+    @field_validator("max_steps")
+    @classmethod
+    def _max_steps_positive_or_unlimited(cls, value: int) -> int:
+        # HF treats 0 as "no limit" too, which would silently turn a smoke run into a full one.
+        if value == 0:
+            raise ValueError("max_steps must be -1 (no limit) or a positive number of steps")
+        return value
+
+    @property
+    def greater_is_better(self) -> bool:
+        return self.metric_for_best_model != "loss"

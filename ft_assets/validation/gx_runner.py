@@ -1,0 +1,83 @@
+"""Run GX 1.x expectation suites on in-memory frames and return which rows each expectation rejected.
+
+One ephemeral context serves a whole `validate_examples` call: it keeps every store in memory, so
+nothing is written under the project, and its progress bars are off so logs stay readable.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.expectations import Expectation
+
+# COMPLETE is what carries unexpected_index_list (the rows to quarantine); the partial lists and the
+# pandas query string are skipped because nothing reads them and they cost time on large failures.
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "partial_unexpected_count": 0,
+    "return_unexpected_index_query": False,
+}
+RULE_KEY = "rule"
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One expectation's verdict, with the positions of the rows it rejected."""
+
+    rule: str
+    expectation_type: str
+    description: str
+    success: bool
+    element_count: int
+    unexpected_count: int
+    unexpected_index: tuple[int, ...]
+
+
+class GxRunner:
+    """An ephemeral GX context with one pandas data source; each `validate` adds a fresh asset."""
+
+    def __init__(self) -> None:
+        self._context = gx.get_context(mode="ephemeral")
+        self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        self._source = self._context.data_sources.add_pandas(name="labeled_examples")
+        self._names = itertools.count()
+
+    def validate(self, frame: pd.DataFrame, expectations: Sequence[Expectation]) -> list[RuleResult]:
+        """Validate `frame` (which must have a 0..n-1 index) against `expectations`, in their order.
+
+        Each expectation must carry `meta={"rule": <rule id>}`; results come back keyed by it.
+        """
+        if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
+            raise ValueError("frame must have a 0..n-1 RangeIndex so GX row indices are positions")
+        number = next(self._names)
+        asset = self._source.add_dataframe_asset(name=f"frame_{number}")
+        batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
+            batch_parameters={"dataframe": frame}
+        )
+        suite = gx.ExpectationSuite(name=f"suite_{number}", expectations=list(expectations))
+        outcome = batch.validate(suite, result_format=RESULT_FORMAT)
+        return [_to_rule_result(result) for result in outcome.results]
+
+
+def _to_rule_result(result: ExpectationValidationResult) -> RuleResult:
+    config = result.expectation_config
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        # A crashed expectation is a bug in the suite, not a data problem: never report it as a pass.
+        raise RuntimeError(f"GX expectation {config.type} raised: {info.get('exception_message')}")
+    details = result.result
+    return RuleResult(
+        rule=str(config.meta[RULE_KEY]),
+        expectation_type=str(config.type),
+        description=str(config.description or ""),
+        success=bool(result.success),
+        element_count=int(details.get("element_count", 0)),
+        unexpected_count=int(details.get("unexpected_count", 0)),
+        unexpected_index=tuple(int(i) for i in details.get("unexpected_index_list", [])),
+    )

