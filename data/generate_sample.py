@@ -32,12 +32,13 @@ BATCHES: list[tuple[str, int]] = [
     ("support_2026_03.tsv", 220),
 ]
 MAX_CHARS = 600
-AMBIGUOUS_RATE = 0.065
-TYPO_RATE = 0.03  # per eligible word
+AMBIGUOUS_RATE = 0.08
+TYPO_RATE = 0.045  # per eligible word
 EMOJI_RATE = 0.07
 TERSE_SHARE = 0.14
-VAGUE_SHARE = 0.10
+VAGUE_SHARE = 0.15
 GENERIC_ASK_SHARE = 0.45
+PARAPHRASE_RATE = 0.35
 NEWLINE_RATE = 0.3  # share of sign-offs that put the name on its own line (csv/jsonl only)
 
 # --------------------------------------------------------------------------------------------
@@ -600,6 +601,37 @@ AMBIGUOUS_JOINERS: list[tuple[str, str]] = [
 ]
 
 
+# Paraphrases for cue phrases, applied per message: people rarely use the canonical word, and the
+# long tail of wordings is what a pretrained encoder handles better than a bag of n-grams.
+PARAPHRASES: list[tuple[str, list[str]]] = [
+    ("Please refund me.", ["Please reimburse me.", "Please pay me back.", "I'd like to be reimbursed."]),
+    ("I want a refund.", ["I want my cash back.", "I'd like to be reimbursed.", "Give me the money back."]),
+    ("my money back", ["my cash back", "a reimbursement", "the money returned"]),
+    ("refund", ["reimbursement", "refund", "refund"]),
+    ("package", ["parcel", "delivery", "shipment", "box"]),
+    ("arrived", ["turned up", "shown up", "come"]),
+    ("crashes", ["closes by itself", "quits", "shuts down", "dies"]),
+    ("crashing", ["closing by itself", "quitting", "shutting down", "dying on me"]),
+    ("log in", ["sign in", "login", "get logged in"]),
+    ("charged", ["billed", "debited", "charged"]),
+    ("invoice", ["bill", "statement", "invoice"]),
+    ("password", ["passcode", "pw", "password"]),
+    ("locked", ["blocked", "frozen", "locked"]),
+    ("order", ["purchase", "order", "order"]),
+    ("the app", ["your app", "the application", "the mobile app"]),
+    ("subscription", ["membership", "plan", "subscription"]),
+    ("courier", ["delivery driver", "driver", "courier"]),
+    ("error", ["error message", "error", "fault"]),
+]
+
+
+def paraphrase(text: str, rng: random.Random, rate: float) -> str:
+    for phrase, alternatives in PARAPHRASES:
+        if phrase in text and rng.random() < rate:
+            text = text.replace(phrase, rng.choice(alternatives), 1)
+    return text
+
+
 # --------------------------------------------------------------------------------------------
 # Noise
 # --------------------------------------------------------------------------------------------
@@ -709,6 +741,7 @@ def compose(label: str, rng: random.Random, allow_newlines: bool) -> tuple[str, 
         text = " ".join(p.format(**slots) for p in parts)
     text = text[:MAX_CHARS]
 
+    text = paraphrase(text, rng, PARAPHRASE_RATE)
     text = add_typos(text, rng, TYPO_RATE if tone != "angry" else TYPO_RATE * 1.5)
     text = casing_noise(text, tone, rng)
     if rng.random() < EMOJI_RATE:

@@ -51,7 +51,9 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         event = context.instance.get_latest_materialization_event(key)
         materialization = event.asset_materialization if event else None
         if materialization is None or PATH_KEY not in materialization.metadata:
-            raise dg.Failure(f"{key.to_user_string()} has no stored materialization yet; materialize it first.")
+            raise dg.Failure(
+                f"{key.to_user_string()} has no stored materialization yet; materialize it first."
+            )
         uri = str(materialization.metadata[PATH_KEY].value)
         context.log.debug(f"loading {key.to_user_string()} from {uri} (run {event.run_id})")
         raw = self.store.read_bytes(uri)

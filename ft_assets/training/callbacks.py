@@ -50,6 +50,10 @@ class ProgressCallback(TrainerCallback):
         self._started = self._last_line = time.monotonic()
         # On resume the state is already restored here, so rates count only this run's steps.
         self._start_step = state.global_step
+        self._log(
+            f"training for {state.max_steps} optimizer steps ({args.num_train_epochs:g} epochs at most), "
+            f"effective batch {args.train_batch_size * args.gradient_accumulation_steps}"
+        )
 
     def on_log(
         self,

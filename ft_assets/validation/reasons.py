@@ -53,8 +53,9 @@ def label_reasons(
         reason = f"label {key!r} is not in the allowed set {_show_labels(allowed)}"
         if support is not None:
             seen = int(support.get(key, 0))
+            times = "time" if seen == 1 else "times"
             reason += (
-                f" (inferred from the data: seen {seen} times among rows with usable text, "
+                f" (inferred from the data: seen {seen} {times} among rows with usable text, "
                 f"below min_examples_per_class={rules.min_examples_per_class})"
             )
         out.append(reason)
@@ -66,13 +67,13 @@ def conflict_reasons(
 ) -> list[str]:
     """Name, for each row, the first row of every other label that carries the same text."""
     index = list(positions)
+    picked = rows.iloc[index]
+    where = picked["source_file"].astype(str) + ":" + picked["source_line"].astype(str)
     group = pd.DataFrame(
         {
             "norm": normalised.iloc[index].to_numpy(),
             "key": keys.iloc[index].to_numpy(),
-            "where": (
-                rows["source_file"].iloc[index].astype(str) + ":" + rows["source_line"].iloc[index].astype(str)
-            ).to_numpy(),
+            "where": where.to_numpy(),
         }
     )
     first_of_label: dict[str, list[tuple[str, str]]] = {}

@@ -15,8 +15,16 @@ import pandas as pd
 
 from ft_assets.validation import checks, reasons
 from ft_assets.validation.gx_runner import GxRunner, RuleResult
-from ft_assets.validation.outcome import ExpectationSummary, ValidationOutcome, sample_values
-from ft_assets.validation.rules import ROW_RULES, ValidationRules
+from ft_assets.validation.outcome import MAX_SAMPLES, ExpectationSummary, ValidationOutcome, sample_values
+from ft_assets.validation.rules import (
+    INGEST_OK,
+    LABEL_ALLOWED,
+    LABEL_CONFLICT,
+    ROW_RULES,
+    TEXT_LENGTH,
+    TEXT_NOT_BLANK,
+    ValidationRules,
+)
 
 REQUIRED_COLUMNS = ("text", "label", "source_file", "source_line")
 
@@ -69,40 +77,12 @@ def validate_examples(df: pd.DataFrame, rules: ValidationRules | None = None) ->
     ledger = _Ledger(len(rows))
     keys = checks.label_keys(rows["label"])
 
-    text = checks.text_stage(rows, rules)
-    stripped = text.frame[checks.TEXT]
-    ledger.record(
-        runner.validate(text.frame, text.expectations),
-        {
-            "ingest_ok": (lambda p: reasons.ingest_reasons(rows[checks.INGEST_ERROR], p),
-                          rows.get(checks.INGEST_ERROR, rows["text"])),
-            "text_not_blank": (lambda p: reasons.blank_text_reasons(rows["text"], p), rows["text"]),
-            "text_length": (lambda p: reasons.length_reasons(stripped, p, rules), rows["text"]),
-        },
-    )
-
-    usable = ledger.survivors()
-    support = keys[usable].value_counts()
-    inferred = rules.allowed_labels is None
-    allowed = checks.infer_allowed_labels(keys[usable], rules) if inferred else rules.allowed_labels
-    assert allowed is not None
-    label = checks.label_stage(keys, usable, allowed, inferred)
-    ledger.record(
-        runner.validate(label.frame, label.expectations),
-        {
-            "label_allowed": (
-                lambda p: reasons.label_reasons(keys, p, allowed, rules, support if inferred else None),
-                rows["label"],
-            )
-        },
-    )
-
+    stripped = _check_text(rows, rules, runner, ledger)
+    allowed = _check_labels(rows, keys, rules, runner, ledger)
     normalised = checks.normalise_text(stripped)
     conflict = checks.conflict_stage(keys, normalised, ledger.survivors())
-    ledger.record(
-        runner.validate(conflict.frame, conflict.expectations),
-        {"label_conflict": (lambda p: reasons.conflict_reasons(rows, keys, normalised, p), rows["text"])},
-    )
+    explain_conflict = (lambda p: reasons.conflict_reasons(rows, keys, normalised, p), rows["text"])
+    ledger.record(runner.validate(conflict.frame, conflict.expectations), {LABEL_CONFLICT: explain_conflict})
 
     valid_mask = ledger.survivors()
     counts = keys[valid_mask].value_counts()
@@ -110,16 +90,48 @@ def validate_examples(df: pd.DataFrame, rules: ValidationRules | None = None) ->
     minimum = checks.class_minimum_stage(class_counts, rules)
     [result] = runner.validate(minimum.frame, minimum.expectations)
     below = {allowed[i]: class_counts[allowed[i]] for i in result.unexpected_index}
-    ledger.summaries.append(_summary(result, sample_values(pd.Series([f"{k!r}: {v}" for k, v in below.items()]))))
+    shown = tuple(f"{label!r}: {count}" for label, count in below.items())[:MAX_SAMPLES]
+    ledger.summaries.append(_summary(result, shown))
 
     return ValidationOutcome(
         valid=rows[valid_mask].reset_index(drop=True),
         quarantined=_quarantined(rows, ledger.rejected),
-        allowed_labels=tuple(allowed),
+        allowed_labels=allowed,
         expectations=ledger.summaries,
         class_counts=class_counts,
         classes_below_minimum=below,
     )
+
+
+def _check_text(rows: pd.DataFrame, rules: ValidationRules, runner: GxRunner, ledger: _Ledger) -> pd.Series:
+    """Run the text rules (and ingest_ok); return the stripped text, null where missing or blank."""
+    stage = checks.text_stage(rows, rules)
+    stripped = stage.frame[checks.TEXT]
+    explain: Explainer = {
+        TEXT_NOT_BLANK: (lambda p: reasons.blank_text_reasons(rows["text"], p), rows["text"]),
+        TEXT_LENGTH: (lambda p: reasons.length_reasons(stripped, p, rules), rows["text"]),
+    }
+    if checks.INGEST_ERROR in rows.columns:
+        errors = rows[checks.INGEST_ERROR]
+        explain[INGEST_OK] = (lambda p: reasons.ingest_reasons(errors, p), errors)
+    ledger.record(runner.validate(stage.frame, stage.expectations), explain)
+    return stripped
+
+
+def _check_labels(
+    rows: pd.DataFrame, keys: pd.Series, rules: ValidationRules, runner: GxRunner, ledger: _Ledger
+) -> tuple[str, ...]:
+    """Run label_allowed on rows with usable text; return the allowed set (given or inferred)."""
+    usable = ledger.survivors()
+    if rules.allowed_labels is None:
+        allowed = checks.infer_allowed_labels(keys[usable], rules)
+        support: pd.Series | None = keys[usable].value_counts()
+    else:
+        allowed, support = rules.allowed_labels, None
+    stage = checks.label_stage(keys, usable, allowed, inferred=support is not None)
+    explain_label = (lambda p: reasons.label_reasons(keys, p, allowed, rules, support), rows["label"])
+    ledger.record(runner.validate(stage.frame, stage.expectations), {LABEL_ALLOWED: explain_label})
+    return allowed
 
 
 def _quarantined(rows: pd.DataFrame, rejected: dict[int, tuple[str, str]]) -> pd.DataFrame:

@@ -1,0 +1,146 @@
+"""train_classifier: fine-tune a sequence classifier with resume, early stopping and an atomic export."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import datasets
+import torch
+from transformers import DataCollatorWithPadding, EarlyStoppingCallback, TrainerCallback, TrainerState
+from transformers.trainer_utils import get_last_checkpoint
+
+from ft_assets.training.arguments import build_training_arguments
+from ft_assets.training.callbacks import ProgressCallback, TrainCounters
+from ft_assets.training.classifier_trainer import ClassifierTrainer
+from ft_assets.training.config import TrainConfig
+from ft_assets.training.data import prepare_split
+from ft_assets.training.export import save_model_dir
+from ft_assets.training.metrics import compute_classification_metrics, inverse_frequency_weights
+from ft_assets.training.model import freeze_lower_layers, load_classifier
+from ft_assets.training.outcome import TrainOutcome
+from ft_resources.accelerator import DeviceSettings
+
+
+def train_classifier(
+    dataset: datasets.DatasetDict,
+    label_names: list[str],
+    base_model: str | Path,
+    config: TrainConfig,
+    device: DeviceSettings,
+    output_dir: Path,
+    checkpoint_dir: Path,
+    log: Callable[[str], None],
+    *,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainOutcome:
+    """Fine-tune ``base_model`` on ``dataset["train"]``, select on ``dataset["validation"]``.
+
+    ``checkpoint_dir`` must be specific to (data version, config, base model): a checkpoint found
+    there is resumed, not restarted. ``output_dir`` receives the best model as a self-contained
+    Hugging Face directory. ``callbacks`` are extra Trainer callbacks (tests use one to interrupt).
+    """
+    started = time.perf_counter()
+    num_labels = len(label_names)
+    train = prepare_split(dataset, "train", num_labels, config.max_length)
+    validation = prepare_split(dataset, "validation", num_labels, config.max_length)
+
+    model, tokenizer = load_classifier(base_model, label_names, config.seed)
+    frozen = freeze_lower_layers(model, config.frozen_layers)
+    if frozen:
+        log(f"frozen: {', '.join(frozen)}")
+    weights = None
+    if config.class_weights:
+        weights = torch.tensor(inverse_frequency_weights(train.labels, num_labels), dtype=torch.float32)
+        log("class weights: " + ", ".join(f"{n}={w:.3f}" for n, w in zip(label_names, weights.tolist(), strict=True)))
+
+    counters = TrainCounters()
+    trainer_callbacks: list[TrainerCallback] = [ProgressCallback(log, counters), *callbacks]
+    if config.early_stopping_patience > 0:
+        trainer_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    trainer = ClassifierTrainer(
+        model=model,
+        args=build_training_arguments(config, device, checkpoint_dir),
+        train_dataset=train.dataset,
+        eval_dataset=validation.dataset,
+        processing_class=tokenizer,
+        # Multiples of 8 let tensor cores engage on GPU; on CPU they are only extra padding.
+        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if device.device == "cuda" else None),
+        compute_metrics=compute_classification_metrics,
+        callbacks=trainer_callbacks,
+        class_weights=weights,
+        train_lengths=train.lengths,
+        eval_lengths=validation.lengths,
+        counters=counters,
+    )
+
+    resume_from = _last_checkpoint(checkpoint_dir)
+    resumed_from_step = None
+    if resume_from is not None:
+        resumed_from_step = _checkpoint_step(resume_from)
+        log(f"resuming from checkpoint {resume_from.name} at step {resumed_from_step}")
+    log(
+        f"training on {device.device_name} ({device.device}, {device.precision}): "
+        f"{len(train.dataset)} train / {len(validation.dataset)} validation examples, {num_labels} labels"
+    )
+
+    train_started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from is not None else None)
+    train_seconds = max(time.perf_counter() - train_started - counters.overhead_seconds, 1e-9)
+
+    model_dir = save_model_dir(trainer.model, tokenizer, output_dir)
+    state = trainer.state
+    best_step = _checkpoint_step(Path(state.best_model_checkpoint)) if state.best_model_checkpoint else None
+    tokens = int(counters.tokens.item())
+    outcome = TrainOutcome(
+        model_dir=model_dir,
+        metric_name=config.metric_for_best_model,
+        best_metric=state.best_metric,
+        best_step=best_step,
+        best_epoch=_epoch_at(state, best_step),
+        epochs_completed=float(state.epoch or 0.0),
+        global_step=state.global_step,
+        resumed_from_step=resumed_from_step,
+        train_seconds=train_seconds,
+        wall_seconds=time.perf_counter() - started,
+        train_samples=counters.samples,
+        train_tokens=tokens,
+        train_samples_per_second=counters.samples / train_seconds,
+        train_tokens_per_second=tokens / train_seconds,
+        log_history=[dict(entry) for entry in state.log_history],
+        device=device.device,
+        precision=device.precision,
+    )
+    log(
+        f"done: step {outcome.global_step}, epoch {outcome.epochs_completed:.2f}, best {outcome.metric_name} "
+        f"{outcome.best_metric} at step {best_step}, {outcome.train_samples_per_second:.1f} samples/s; "
+        f"model in {model_dir}"
+    )
+    return outcome
+
+
+def _last_checkpoint(checkpoint_dir: Path) -> Path | None:
+    if not Path(checkpoint_dir).is_dir():
+        return None
+    found = get_last_checkpoint(str(checkpoint_dir))
+    return Path(found) if found else None
+
+
+def _checkpoint_step(checkpoint: Path) -> int:
+    state_file = checkpoint / "trainer_state.json"
+    if state_file.is_file():
+        return int(json.loads(state_file.read_text())["global_step"])
+    match = re.search(r"checkpoint-(\d+)$", checkpoint.name)
+    if match is None:
+        raise ValueError(f"cannot tell the step of checkpoint {checkpoint}")
+    return int(match.group(1))
+
+
+def _epoch_at(state: TrainerState, step: int | None) -> float | None:
+    if step is None:
+        return None
+    epochs = [entry["epoch"] for entry in state.log_history if entry.get("step") == step and "eval_loss" in entry]
+    return float(epochs[-1]) if epochs else None

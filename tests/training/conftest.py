@@ -1,0 +1,107 @@
+"""Fixtures for the training tests: a tiny tokenized 3-class dataset and fast CPU settings."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from ft_assets.training import TrainConfig
+from ft_resources.accelerator import DeviceSettings
+from tests.conftest import TINY_LABELS
+
+MAX_LENGTH = 32
+SUBJECTS = {
+    "billing": ["my invoice", "the refund", "this charge", "my card payment", "the subscription fee"],
+    "shipping": ["my parcel", "the delivery", "the courier", "my package", "the shipment"],
+    "technical": ["the app", "the login page", "the website", "my password reset", "the mobile client"],
+}
+PREDICATES = {
+    "billing": ["was billed twice", "shows a wrong amount", "has not been credited", "was declined"],
+    "shipping": ["has not arrived", "went to the wrong address", "is lost in transit", "came late"],
+    "technical": ["crashes on start", "shows an error", "does not load", "times out"],
+}
+# Per class: 14 train, 4 validation, 2 test (60 texts).
+SPLIT_SIZES = {"train": 14, "validation": 4, "test": 2}
+
+
+def synthetic_texts() -> dict[str, list[tuple[str, int]]]:
+    """Deterministic (text, label id) pairs per split, balanced over TINY_LABELS."""
+    splits: dict[str, list[tuple[str, int]]] = {name: [] for name in SPLIT_SIZES}
+    for label_id, label in enumerate(TINY_LABELS):
+        pairs = itertools.product(SUBJECTS[label], PREDICATES[label])
+        texts = [f"{subject} {predicate}" + " please help" * (i % 3) for i, (subject, predicate) in enumerate(pairs)]
+        start = 0
+        for split, size in SPLIT_SIZES.items():
+            splits[split].extend((text, label_id) for text in texts[start : start + size])
+            start += size
+    return splits
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tiny_model_dir: Path):  # -> datasets.DatasetDict
+    import datasets
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    parts = {}
+    for split, pairs in synthetic_texts().items():
+        texts = [text for text, _ in pairs]
+        encoded = tokenizer(texts, truncation=True, max_length=MAX_LENGTH)
+        parts[split] = datasets.Dataset.from_dict(
+            {
+                **{key: list(values) for key, values in encoded.items()},
+                "labels": [label for _, label in pairs],
+                # Extra columns as the tokenized_dataset asset writes them; training must ignore them.
+                "length": [len(ids) for ids in encoded["input_ids"]],
+                "text": texts,
+            }
+        )
+    return datasets.DatasetDict(parts)
+
+
+@pytest.fixture
+def cpu_settings() -> DeviceSettings:
+    return DeviceSettings(device="cpu", precision="fp32", num_threads=torch.get_num_threads(), device_name="test CPU")
+
+
+@pytest.fixture
+def make_config() -> Callable[..., TrainConfig]:
+    """TrainConfig sized for the tiny dataset: 42 train rows / batch 8 = 6 steps per epoch."""
+
+    def make(**overrides: object) -> TrainConfig:
+        values: dict[str, object] = {
+            "epochs": 2,
+            "learning_rate": 3e-3,
+            "batch_size": 8,
+            "eval_batch_size": 16,
+            "max_length": MAX_LENGTH,
+            "warmup_ratio": 0.0,
+            "early_stopping_patience": 0,
+            "seed": 7,
+        }
+        values.update(overrides)
+        return TrainConfig(**values)
+
+    return make
+
+
+class LogCapture:
+    """A ``log`` callable that keeps the lines for assertions."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+
+    def matching(self, fragment: str) -> list[str]:
+        return [line for line in self.lines if fragment in line]
+
+
+@pytest.fixture
+def log_capture() -> LogCapture:
+    return LogCapture()
