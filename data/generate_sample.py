@@ -36,9 +36,9 @@ AMBIGUOUS_RATE = 0.08
 TYPO_RATE = 0.045  # per eligible word
 EMOJI_RATE = 0.07
 TERSE_SHARE = 0.14
-VAGUE_SHARE = 0.15
+VAGUE_SHARE = 0.19
 GENERIC_ASK_SHARE = 0.45
-PARAPHRASE_RATE = 0.35
+PARAPHRASE_RATE = 0.5
 NEWLINE_RATE = 0.3  # share of sign-offs that put the name on its own line (csv/jsonl only)
 
 # --------------------------------------------------------------------------------------------
@@ -449,6 +449,14 @@ VAGUE: list[tuple[str, tuple[str, ...]]] = [
     ("the app won't accept my details", (A, T, B)),
     ("the {product} is not what I expected", (R, T)),
     ("I want to cancel", (R, B)),
+    ("app not working", (T, A)),
+    ("order issue", (S, R)),
+    ("question about a charge", (B, R)),
+    ("account problem", (A, B)),
+    ("help with my order please", (S, R, B)),
+    ("payment problem", (B, T)),
+    ("cancel my order", (R, S)),
+    ("the {product} I got", (R, S, T)),
 ]
 VAGUE_BY_LABEL: dict[str, list[str]] = {
     label: [text for text, labels in VAGUE if label in labels] for label in LABELS
@@ -734,14 +742,13 @@ def compose(label: str, rng: random.Random, allow_newlines: bool) -> tuple[str, 
         if closer and rng.random() < 0.6:
             parts.append(closer)
 
-    text = " ".join(p.format(**slots) for p in parts)
+    parts = [paraphrase(p.format(**slots), rng, PARAPHRASE_RATE) for p in parts]
+    text = " ".join(parts)
     # Keep the longest messages under the cap by dropping context/detail sentences from the middle.
-    while len(text) > MAX_CHARS and len(parts) > 3:
+    while len(text) > MAX_CHARS - 10 and len(parts) > 3:
         parts.pop(len(parts) // 2 - 1 if len(parts) > 4 else 1)
-        text = " ".join(p.format(**slots) for p in parts)
-    text = text[:MAX_CHARS]
+        text = " ".join(parts)
 
-    text = paraphrase(text, rng, PARAPHRASE_RATE)
     text = add_typos(text, rng, TYPO_RATE if tone != "angry" else TYPO_RATE * 1.5)
     text = casing_noise(text, tone, rng)
     if rng.random() < EMOJI_RATE:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ft_assets.assets.evaluation import evaluation_report
+from ft_assets.assets.onnx import onnx_model
+from ft_assets.assets.production import production_model
 from ft_assets.assets.raw import raw_examples
 from ft_assets.assets.splits import dataset_splits
 from ft_assets.assets.tokenized import tokenized_dataset
+from ft_assets.assets.training import fine_tuned_model
 from ft_assets.assets.validated import validate_raw_examples
 from ft_assets.resources import build_resources
 
 DATA_ASSETS = [raw_examples, validate_raw_examples, dataset_splits, tokenized_dataset]
+MODEL_ASSETS = [fine_tuned_model, evaluation_report, onnx_model, production_model]
+ALL_ASSETS = [*DATA_ASSETS, *MODEL_ASSETS]
+ALL_CHECKS: list[dg.AssetChecksDefinition] = []
 
-defs = dg.Definitions(assets=DATA_ASSETS, resources=build_resources())
+defs = dg.Definitions(assets=ALL_ASSETS, asset_checks=ALL_CHECKS, resources=build_resources())

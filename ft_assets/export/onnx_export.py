@@ -20,9 +20,8 @@ from ft_assets.export.loading import (
     ort_session,
     torch_logits,
 )
+from ft_resources.bundle import MAX_LENGTH_METADATA_KEY
 
-# Serving reads this to never feed more positions than the model has embeddings for.
-MAX_LENGTH_METADATA_KEY = "max_sequence_length"
 VERIFY_TOLERANCE = 1e-4
 # Tokenizers report a huge sentinel when no limit is configured.
 _UNSET_MODEL_MAX_LENGTH = 1_000_000
@@ -85,7 +84,7 @@ def export_onnx(model_dir: Path, out_path: Path) -> Path:
     with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".onnx-export-") as tmp:
         tmp_path = Path(tmp) / out_path.name
         program = torch.onnx.export(
-            _LogitsOnly(model),
+            _LogitsOnly(model).eval(),
             kwargs={name: torch.from_numpy(example[name]) for name in names},
             dynamo=True,
             dynamic_shapes={name: {0: batch, 1: sequence} for name in names},

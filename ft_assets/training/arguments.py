@@ -13,7 +13,9 @@ from ft_resources.accelerator import DeviceSettings
 LOGGING_RATIO = 0.1
 
 
-def build_training_arguments(config: TrainConfig, device: DeviceSettings, checkpoint_dir: Path) -> TrainingArguments:
+def build_training_arguments(
+    config: TrainConfig, device: DeviceSettings, checkpoint_dir: Path
+) -> TrainingArguments:
     on_cuda = device.device == "cuda"
     return TrainingArguments(
         output_dir=str(checkpoint_dir),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+from transformers.utils import logging as hf_logging
 
 # A line at least this often even between logging steps, so a slow run never looks hung in the UI.
 HEARTBEAT_SECONDS = 60.0
@@ -102,11 +104,27 @@ class ProgressCallback(TrainerCallback):
         rate = self._counters.samples / elapsed if elapsed > 0 else 0.0
         loss = f"{self._last_loss:.4f}" if self._last_loss is not None else "n/a"
         lr = f"{self._last_lr:.2e}" if self._last_lr is not None else "n/a"
+        percent = 100 * state.global_step / max(state.max_steps, 1)
         self._log(
-            f"step {state.global_step}/{state.max_steps} ({100 * state.global_step / max(state.max_steps, 1):.0f}%)"
+            f"step {state.global_step}/{state.max_steps} ({percent:.0f}%)"
             f", epoch {state.epoch or 0:.2f}, loss {loss}, lr {lr}, {rate:.1f} samples/s"
             f", elapsed {_duration(elapsed)}, left ~{_duration(eta)}"
         )
+
+
+@contextmanager
+def quiet_progress_bars() -> Iterator[None]:
+    """Silence HF's tqdm bars (weight loading, "Writing model shards" per checkpoint) for a block.
+
+    They are global switches, so the previous setting is restored for whoever else uses transformers.
+    """
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _duration(seconds: float) -> str:

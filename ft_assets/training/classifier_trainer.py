@@ -75,7 +75,9 @@ class ClassifierTrainer(Trainer):
             return super()._get_eval_sampler(eval_dataset)
         seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
         return LengthGroupedSampler(
-            self.args.eval_batch_size, lengths=self._eval_lengths, generator=torch.Generator().manual_seed(seed)
+            self.args.eval_batch_size,
+            lengths=self._eval_lengths,
+            generator=torch.Generator().manual_seed(seed),
         )
 
     def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, float]:

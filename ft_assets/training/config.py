@@ -25,7 +25,9 @@ class TrainConfig(dg.Config):
     )
     batch_size: int = Field(default=32, ge=1, description="Training examples per device per forward pass.")
     gradient_accumulation_steps: int = Field(
-        default=1, ge=1, description="Forward passes per optimizer step (effective batch = batch_size × this)."
+        default=1,
+        ge=1,
+        description="Forward passes per optimizer step (effective batch = batch_size × this).",
     )
     warmup_ratio: float = Field(
         default=0.06, ge=0.0, lt=1.0, description="Fraction of the optimizer steps spent warming up the rate."
@@ -37,7 +39,9 @@ class TrainConfig(dg.Config):
         default=128, ge=8, le=8192, description="Token limit per text used when tokenizing (truncation)."
     )
     seed: int = Field(
-        default=42, ge=0, description="Seed for head initialisation, dropout and data order (reproducible runs)."
+        default=42,
+        ge=0,
+        description="Seed for head initialisation, dropout and data order (reproducible runs).",
     )
     early_stopping_patience: int = Field(
         default=2,

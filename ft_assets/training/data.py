@@ -26,7 +26,9 @@ class PreparedSplit:
         return sum(self.lengths)
 
 
-def prepare_split(dataset: datasets.DatasetDict, split: str, num_labels: int, max_length: int) -> PreparedSplit:
+def prepare_split(
+    dataset: datasets.DatasetDict, split: str, num_labels: int, max_length: int
+) -> PreparedSplit:
     """Select the model columns of ``split`` and precompute lengths.
 
     Lengths come from Arrow list sizes in one vectorised call, so length grouping does not
@@ -51,7 +53,9 @@ def prepare_split(dataset: datasets.DatasetDict, split: str, num_labels: int, ma
         )
     labels = part.with_format("arrow")["labels"].to_numpy()
     if labels.min() < 0 or labels.max() >= num_labels:
-        raise ValueError(f"{split} labels must lie in [0, {num_labels}); found {labels.min()}..{labels.max()}")
+        raise ValueError(
+            f"{split} labels must lie in [0, {num_labels}); found {labels.min()}..{labels.max()}"
+        )
     return PreparedSplit(dataset=part, lengths=lengths, labels=labels)
 
 

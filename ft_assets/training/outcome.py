@@ -47,7 +47,7 @@ class TrainOutcome:
 
     @property
     def evaluations(self) -> list[dict[str, float]]:
-        """Validation metrics per epoch: ``{"step", "epoch", "eval_loss", "eval_accuracy", "eval_macro_f1"}``."""
+        """Validation metrics per epoch: step, epoch, eval_loss, eval_accuracy, eval_macro_f1."""
         return [
             {"step": entry["step"], "epoch": entry.get("epoch", 0.0)}
             | {key: entry[key] for key in EVAL_KEYS if key in entry}

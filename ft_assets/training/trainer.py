@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import datasets
 import torch
-from transformers import DataCollatorWithPadding, EarlyStoppingCallback, TrainerCallback, TrainerState
-from transformers.trainer_utils import get_last_checkpoint
+from transformers import (
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    PreTrainedTokenizerBase,
+    PrinterCallback,
+    TrainerCallback,
+    TrainerState,
+)
 
 from ft_assets.training.arguments import build_training_arguments
-from ft_assets.training.callbacks import ProgressCallback, TrainCounters
+from ft_assets.training.callbacks import ProgressCallback, TrainCounters, quiet_progress_bars
+from ft_assets.training.checkpoints import checkpoint_step, find_resume_checkpoint
 from ft_assets.training.classifier_trainer import ClassifierTrainer
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.data import prepare_split
@@ -44,56 +49,24 @@ def train_classifier(
     Hugging Face directory. ``callbacks`` are extra Trainer callbacks (tests use one to interrupt).
     """
     started = time.perf_counter()
-    num_labels = len(label_names)
-    train = prepare_split(dataset, "train", num_labels, config.max_length)
-    validation = prepare_split(dataset, "validation", num_labels, config.max_length)
+    with quiet_progress_bars():
+        trainer, tokenizer = _build_trainer(
+            dataset, label_names, base_model, config, device, checkpoint_dir, log, callbacks
+        )
+        resume_from = find_resume_checkpoint(checkpoint_dir)
+        resumed_from_step = None
+        if resume_from is not None:
+            resumed_from_step = checkpoint_step(resume_from)
+            log(f"resuming from checkpoint {resume_from.name} at step {resumed_from_step}")
+        train_started = time.perf_counter()
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from is not None else None)
+        counters = trainer.counters
+        train_seconds = max(time.perf_counter() - train_started - counters.overhead_seconds, 1e-9)
+        # load_best_model_at_end has already swapped the best checkpoint's weights into trainer.model.
+        model_dir = save_model_dir(trainer.model, tokenizer, output_dir)
 
-    model, tokenizer = load_classifier(base_model, label_names, config.seed)
-    frozen = freeze_lower_layers(model, config.frozen_layers)
-    if frozen:
-        log(f"frozen: {', '.join(frozen)}")
-    weights = None
-    if config.class_weights:
-        weights = torch.tensor(inverse_frequency_weights(train.labels, num_labels), dtype=torch.float32)
-        log("class weights: " + ", ".join(f"{n}={w:.3f}" for n, w in zip(label_names, weights.tolist(), strict=True)))
-
-    counters = TrainCounters()
-    trainer_callbacks: list[TrainerCallback] = [ProgressCallback(log, counters), *callbacks]
-    if config.early_stopping_patience > 0:
-        trainer_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
-    trainer = ClassifierTrainer(
-        model=model,
-        args=build_training_arguments(config, device, checkpoint_dir),
-        train_dataset=train.dataset,
-        eval_dataset=validation.dataset,
-        processing_class=tokenizer,
-        # Multiples of 8 let tensor cores engage on GPU; on CPU they are only extra padding.
-        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if device.device == "cuda" else None),
-        compute_metrics=compute_classification_metrics,
-        callbacks=trainer_callbacks,
-        class_weights=weights,
-        train_lengths=train.lengths,
-        eval_lengths=validation.lengths,
-        counters=counters,
-    )
-
-    resume_from = _last_checkpoint(checkpoint_dir)
-    resumed_from_step = None
-    if resume_from is not None:
-        resumed_from_step = _checkpoint_step(resume_from)
-        log(f"resuming from checkpoint {resume_from.name} at step {resumed_from_step}")
-    log(
-        f"training on {device.device_name} ({device.device}, {device.precision}): "
-        f"{len(train.dataset)} train / {len(validation.dataset)} validation examples, {num_labels} labels"
-    )
-
-    train_started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from is not None else None)
-    train_seconds = max(time.perf_counter() - train_started - counters.overhead_seconds, 1e-9)
-
-    model_dir = save_model_dir(trainer.model, tokenizer, output_dir)
     state = trainer.state
-    best_step = _checkpoint_step(Path(state.best_model_checkpoint)) if state.best_model_checkpoint else None
+    best_step = checkpoint_step(Path(state.best_model_checkpoint)) if state.best_model_checkpoint else None
     tokens = int(counters.tokens.item())
     outcome = TrainOutcome(
         model_dir=model_dir,
@@ -122,25 +95,65 @@ def train_classifier(
     return outcome
 
 
-def _last_checkpoint(checkpoint_dir: Path) -> Path | None:
-    if not Path(checkpoint_dir).is_dir():
-        return None
-    found = get_last_checkpoint(str(checkpoint_dir))
-    return Path(found) if found else None
+def _build_trainer(
+    dataset: datasets.DatasetDict,
+    label_names: list[str],
+    base_model: str | Path,
+    config: TrainConfig,
+    device: DeviceSettings,
+    checkpoint_dir: Path,
+    log: Callable[[str], None],
+    callbacks: Sequence[TrainerCallback],
+) -> tuple[ClassifierTrainer, PreTrainedTokenizerBase]:
+    num_labels = len(label_names)
+    train = prepare_split(dataset, "train", num_labels, config.max_length)
+    validation = prepare_split(dataset, "validation", num_labels, config.max_length)
+    log(
+        f"training on {device.device_name} ({device.device}, {device.precision}): "
+        f"{len(train.dataset)} train / {len(validation.dataset)} validation examples, {num_labels} labels"
+    )
+    model, tokenizer = load_classifier(base_model, label_names, config.seed)
+    frozen = freeze_lower_layers(model, config.frozen_layers)
+    if frozen:
+        log(f"frozen: {', '.join(frozen)}")
+    weights = None
+    if config.class_weights:
+        weights = torch.tensor(inverse_frequency_weights(train.labels, num_labels), dtype=torch.float32)
+        shown = ", ".join(f"{name}={w:.3f}" for name, w in zip(label_names, weights.tolist(), strict=True))
+        log(f"class weights: {shown}")
 
-
-def _checkpoint_step(checkpoint: Path) -> int:
-    state_file = checkpoint / "trainer_state.json"
-    if state_file.is_file():
-        return int(json.loads(state_file.read_text())["global_step"])
-    match = re.search(r"checkpoint-(\d+)$", checkpoint.name)
-    if match is None:
-        raise ValueError(f"cannot tell the step of checkpoint {checkpoint}")
-    return int(match.group(1))
+    counters = TrainCounters()
+    trainer_callbacks: list[TrainerCallback] = [ProgressCallback(log, counters), *callbacks]
+    if config.early_stopping_patience > 0:
+        trainer_callbacks.append(
+            EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
+        )
+    trainer = ClassifierTrainer(
+        model=model,
+        args=build_training_arguments(config, device, checkpoint_dir),
+        train_dataset=train.dataset,
+        eval_dataset=validation.dataset,
+        processing_class=tokenizer,
+        # Multiples of 8 let tensor cores engage on GPU; on CPU they are only extra padding.
+        data_collator=DataCollatorWithPadding(
+            tokenizer, pad_to_multiple_of=8 if device.device == "cuda" else None
+        ),
+        compute_metrics=compute_classification_metrics,
+        callbacks=trainer_callbacks,
+        class_weights=weights,
+        train_lengths=train.lengths,
+        eval_lengths=validation.lengths,
+        counters=counters,
+    )
+    # With tqdm disabled the Trainer prints every log dict to stdout; ProgressCallback reports instead.
+    trainer.remove_callback(PrinterCallback)
+    return trainer, tokenizer
 
 
 def _epoch_at(state: TrainerState, step: int | None) -> float | None:
     if step is None:
         return None
-    epochs = [entry["epoch"] for entry in state.log_history if entry.get("step") == step and "eval_loss" in entry]
+    epochs = [
+        entry["epoch"] for entry in state.log_history if entry.get("step") == step and "eval_loss" in entry
+    ]
     return float(epochs[-1]) if epochs else None

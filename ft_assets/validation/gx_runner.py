@@ -1,12 +1,13 @@
 """Run GX 1.x expectation suites on in-memory frames and return which rows each expectation rejected.
 
-One ephemeral context serves a whole `validate_examples` call: it keeps every store in memory, so
-nothing is written under the project, and its progress bars are off so logs stay readable.
+One ephemeral context per process serves every call: it keeps every store in memory, so nothing is
+written under the project, and its progress bars are off so logs stay readable.
 """
 
 from __future__ import annotations
 
-import itertools
+import functools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,29 +41,38 @@ class RuleResult:
 
 
 class GxRunner:
-    """An ephemeral GX context with one pandas data source; each `validate` adds a fresh asset."""
+    """An ephemeral GX context with one whole-dataframe batch definition, reused for every frame.
+
+    The context re-serialises its config on every datasource or asset added, which costs more than
+    validating a small frame, so the assets are made once and each call only passes a new dataframe.
+    """
 
     def __init__(self) -> None:
-        self._context = gx.get_context(mode="ephemeral")
-        self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        self._source = self._context.data_sources.add_pandas(name="labeled_examples")
-        self._names = itertools.count()
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        asset = context.data_sources.add_pandas(name="labeled_examples").add_dataframe_asset(name="frame")
+        self._batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
+        self._lock = threading.Lock()
 
     def validate(self, frame: pd.DataFrame, expectations: Sequence[Expectation]) -> list[RuleResult]:
-        """Validate `frame` (which must have a 0..n-1 index) against `expectations`, in their order.
+        """Validate `frame` (which must have a 0..n-1 index) against `expectations`.
 
         Each expectation must carry `meta={"rule": <rule id>}`; results come back keyed by it.
         """
         if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
             raise ValueError("frame must have a 0..n-1 RangeIndex so GX row indices are positions")
-        number = next(self._names)
-        asset = self._source.add_dataframe_asset(name=f"frame_{number}")
-        batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
-            batch_parameters={"dataframe": frame}
-        )
-        suite = gx.ExpectationSuite(name=f"suite_{number}", expectations=list(expectations))
-        outcome = batch.validate(suite, result_format=RESULT_FORMAT)
+        # The suite is never added to the context, so nothing accumulates between calls.
+        suite = gx.ExpectationSuite(name="labeled_examples", expectations=list(expectations))
+        with self._lock:  # a GX context is not safe to share between threads
+            batch = self._batch_definition.get_batch(batch_parameters={"dataframe": frame})
+            outcome = batch.validate(suite, result_format=RESULT_FORMAT)
         return [_to_rule_result(result) for result in outcome.results]
+
+
+@functools.cache
+def shared_runner() -> GxRunner:
+    """The process-wide runner: building a context takes longer than validating a small frame."""
+    return GxRunner()
 
 
 def _to_rule_result(result: ExpectationValidationResult) -> RuleResult:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from ft_assets.validation import checks, reasons
-from ft_assets.validation.gx_runner import GxRunner, RuleResult
+from ft_assets.validation.gx_runner import GxRunner, RuleResult, shared_runner
 from ft_assets.validation.outcome import MAX_SAMPLES, ExpectationSummary, ValidationOutcome, sample_values
 from ft_assets.validation.rules import (
     INGEST_OK,
@@ -68,21 +68,18 @@ def _summary(result: RuleResult, samples: tuple[str, ...]) -> ExpectationSummary
 
 def validate_examples(df: pd.DataFrame, rules: ValidationRules | None = None) -> ValidationOutcome:
     """Run the validation suite on `df` (text, label, source_file, source_line; optional ingest_error)."""
-    rules = rules or ValidationRules()
+    rules = ValidationRules() if rules is None else rules
     missing = [column for column in REQUIRED_COLUMNS if column not in df.columns]
     if missing:
         raise ValueError(f"cannot validate: missing column(s) {missing}; have {list(df.columns)}")
     rows = df.reset_index(drop=True)
-    runner = GxRunner()
+    runner = shared_runner()
     ledger = _Ledger(len(rows))
     keys = checks.label_keys(rows["label"])
 
     stripped = _check_text(rows, rules, runner, ledger)
     allowed = _check_labels(rows, keys, rules, runner, ledger)
-    normalised = checks.normalise_text(stripped)
-    conflict = checks.conflict_stage(keys, normalised, ledger.survivors())
-    explain_conflict = (lambda p: reasons.conflict_reasons(rows, keys, normalised, p), rows["text"])
-    ledger.record(runner.validate(conflict.frame, conflict.expectations), {LABEL_CONFLICT: explain_conflict})
+    _check_conflicts(rows, keys, checks.normalise_text(stripped), runner, ledger)
 
     valid_mask = ledger.survivors()
     counts = keys[valid_mask].value_counts()
@@ -132,6 +129,14 @@ def _check_labels(
     explain_label = (lambda p: reasons.label_reasons(keys, p, allowed, rules, support), rows["label"])
     ledger.record(runner.validate(stage.frame, stage.expectations), {LABEL_ALLOWED: explain_label})
     return allowed
+
+
+def _check_conflicts(
+    rows: pd.DataFrame, keys: pd.Series, normalised: pd.Series, runner: GxRunner, ledger: _Ledger
+) -> None:
+    stage = checks.conflict_stage(keys, normalised, ledger.survivors())
+    explain = (lambda p: reasons.conflict_reasons(rows, keys, normalised, p), rows["text"])
+    ledger.record(runner.validate(stage.frame, stage.expectations), {LABEL_CONFLICT: explain})
 
 
 def _quarantined(rows: pd.DataFrame, rejected: dict[int, tuple[str, str]]) -> pd.DataFrame:

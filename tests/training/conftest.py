@@ -33,7 +33,10 @@ def synthetic_texts() -> dict[str, list[tuple[str, int]]]:
     splits: dict[str, list[tuple[str, int]]] = {name: [] for name in SPLIT_SIZES}
     for label_id, label in enumerate(TINY_LABELS):
         pairs = itertools.product(SUBJECTS[label], PREDICATES[label])
-        texts = [f"{subject} {predicate}" + " please help" * (i % 3) for i, (subject, predicate) in enumerate(pairs)]
+        texts = [
+            f"{subject} {predicate}" + " please help" * (i % 3)
+            for i, (subject, predicate) in enumerate(pairs)
+        ]
         start = 0
         for split, size in SPLIT_SIZES.items():
             splits[split].extend((text, label_id) for text in texts[start : start + size])
@@ -65,7 +68,9 @@ def tiny_dataset(tiny_model_dir: Path):  # -> datasets.DatasetDict
 
 @pytest.fixture
 def cpu_settings() -> DeviceSettings:
-    return DeviceSettings(device="cpu", precision="fp32", num_threads=torch.get_num_threads(), device_name="test CPU")
+    return DeviceSettings(
+        device="cpu", precision="fp32", num_threads=torch.get_num_threads(), device_name="test CPU"
+    )
 
 
 @pytest.fixture

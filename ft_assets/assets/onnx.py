@@ -1,0 +1,129 @@
+"""onnx_model: fp32 ONNX export behind a parity gate, an INT8 variant, and measured latencies."""
+
+import json
+import shutil
+from typing import Any
+
+import dagster as dg
+import torch
+from datasets import load_from_disk
+from pydantic import Field
+
+from ft_assets.assets.metadata import md_table
+from ft_assets.export.latency import measure_latency
+from ft_assets.export.onnx_export import export_onnx
+from ft_assets.export.parity import check_parity
+from ft_assets.export.quantize import quantize_int8
+from ft_resources.artifact_store import ArtifactStore
+from ft_resources.bundle import INT8_MODEL_FILE, LABELS_FILE, MODEL_FILE
+from ft_resources.onnx_classifier import OnnxClassifier
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+
+
+class OnnxConfig(dg.Config):
+    parity_texts: int = Field(default=64, description="Validation texts compared between torch and ONNX.")
+    parity_tolerance: float = Field(default=1e-4, description="Largest allowed |logit difference|.")
+    max_int8_accuracy_drop: float = Field(default=0.01, description="A bigger INT8 accuracy drop is flagged.")
+    latency_texts: int = Field(default=32, description="Validation texts used to time each backend.")
+
+
+def _accuracy(classifier: OnnxClassifier, texts: list[str], labels: list[str]) -> float:
+    predictions = classifier.predict(texts, batch_size=64)
+    return sum(p.label == y for p, y in zip(predictions, labels, strict=True)) / max(len(labels), 1)
+
+
+@dg.asset(
+    group_name="serving",
+    kinds={"onnx", "pytorch"},
+    code_version="1",
+    description=(
+        "fine_tuned_model exported to ONNX (fp32, dynamic batch and sequence axes) and checked against torch "
+        "on validation texts (max |logit diff| and identical predictions, or the asset fails), plus a "
+        "dynamically quantized INT8 model with its test accuracy beside fp32's, and batch-1 / batch-32 "
+        "latencies for torch, ONNX fp32 and ONNX INT8."
+    ),
+)
+def onnx_model(
+    context: dg.AssetExecutionContext,
+    config: OnnxConfig,
+    fine_tuned_model: dict[str, Any],
+    tokenized_dataset: dict[str, Any],
+    evaluation_report: dict[str, Any],
+    artifact_store: ArtifactStore,
+) -> dg.Output[dict[str, Any]]:
+    model_dir = artifact_store.local_path(fine_tuned_model["path"])
+    dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
+    max_length = fine_tuned_model["max_length"]
+    label_names = fine_tuned_model["label_names"]
+    validation_texts = dataset["validation"]["text"] or dataset["train"]["text"]
+    rel = f"onnx_model/{fine_tuned_model['model_version']}"
+    with artifact_store.write_dir(rel) as out:
+        export_onnx(model_dir, out / MODEL_FILE)
+        parity = check_parity(
+            model_dir, out / MODEL_FILE, validation_texts[: config.parity_texts], max_length, config.parity_tolerance
+        )
+        if not parity.passed:
+            raise dg.Failure(
+                description=(
+                    f"ONNX parity failed on {parity.n_texts} validation texts: max |logit diff| "
+                    f"{parity.max_abs_diff:.3g} (limit {config.parity_tolerance:g}), predictions match: "
+                    f"{parity.predictions_match}"
+                ),
+                metadata={"max_abs_diff": dg.MetadataValue.float(float(parity.max_abs_diff))},
+            )
+        quantize_int8(out / MODEL_FILE, out / INT8_MODEL_FILE)
+        for name in TOKENIZER_FILES:
+            if (model_dir / name).is_file():
+                shutil.copy(model_dir / name, out / name)
+        (out / LABELS_FILE).write_text(json.dumps({str(i): label for i, label in enumerate(label_names)}, indent=2))
+        test = dataset["test"]
+        truth = [label_names[i] for i in test["labels"]]
+        fp32_accuracy = _accuracy(OnnxClassifier(out, max_length=max_length), test["text"], truth)
+        int8_accuracy = _accuracy(
+            OnnxClassifier(out, int8=True, max_length=max_length), test["text"], truth
+        )
+        threads = torch.get_num_threads()
+        timing_texts = validation_texts[: config.latency_texts]
+        latencies = [
+            measure_latency(model_dir, timing_texts, max_length=max_length, threads=threads),
+            measure_latency(out / MODEL_FILE, timing_texts, max_length=max_length, threads=threads),
+            measure_latency(out / INT8_MODEL_FILE, timing_texts, max_length=max_length, threads=threads),
+        ]
+        sizes = {name: (out / name).stat().st_size for name in (MODEL_FILE, INT8_MODEL_FILE)}
+    drop = fp32_accuracy - int8_accuracy
+    if drop > config.max_int8_accuracy_drop:
+        context.log.warning(f"INT8 loses {drop:.2%} test accuracy against fp32 (limit {config.max_int8_accuracy_drop:.0%})")
+    rows = [
+        {"backend": name, "p50_ms": round(r.p50_ms, 2), "p95_ms": round(r.p95_ms, 2),
+         "batch32_texts_per_s": round(r.texts_per_s, 1)}
+        for name, r in zip(("torch", "onnx fp32", "onnx int8"), latencies, strict=True)
+    ]
+    manifest = {
+        "path": artifact_store.uri(rel),
+        "model_version": fine_tuned_model["model_version"],
+        "data_version": fine_tuned_model["data_version"],
+        "max_length": max_length,
+        "parity_max_abs_diff": parity.max_abs_diff,
+        "fp32_test_accuracy": fp32_accuracy,
+        "int8_test_accuracy": int8_accuracy,
+        "int8_accuracy_drop_flagged": drop > config.max_int8_accuracy_drop,
+        "latency": rows,
+        "sizes": sizes,
+        "evaluation_path": evaluation_report["path"],
+    }
+    return dg.Output(
+        manifest,
+        metadata={
+            "parity_max_abs_diff": dg.MetadataValue.float(float(parity.max_abs_diff)),
+            "parity_texts": dg.MetadataValue.int(parity.n_texts),
+            "fp32_test_accuracy": dg.MetadataValue.float(round(fp32_accuracy, 4)),
+            "int8_test_accuracy": dg.MetadataValue.float(round(int8_accuracy, 4)),
+            "int8_accuracy_drop_flagged": dg.MetadataValue.bool(drop > config.max_int8_accuracy_drop),
+            "fp32_size_mb": dg.MetadataValue.float(round(sizes[MODEL_FILE] / 2**20, 2)),
+            "int8_size_mb": dg.MetadataValue.float(round(sizes[INT8_MODEL_FILE] / 2**20, 2)),
+            "latency": md_table(rows, list(rows[0])),
+            "threads": dg.MetadataValue.int(threads),
+            "model_version": dg.MetadataValue.text(manifest["model_version"]),
+        },
+    )

@@ -1,0 +1,102 @@
+"""production_model: the champion/challenger gate that decides what the production bundle holds."""
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import dagster as dg
+from datasets import load_from_disk
+from pydantic import Field
+
+from ft_assets.promotion.card import render_model_card
+from ft_assets.promotion.gate import decide, score_bundle
+from ft_assets.promotion.registry import PRODUCTION, Registry
+from ft_resources.artifact_store import ArtifactStore
+from ft_resources.bundle import MODEL_CARD_FILE, REPORT_FILE
+
+
+class PromotionConfig(dg.Config):
+    metric: Literal["macro_f1", "accuracy"] = Field(
+        default="macro_f1", description="Test-split score that decides promotion."
+    )
+    tolerance: float = Field(
+        default=0.0, ge=0.0, description="The challenger may score this much below the champion and still win."
+    )
+
+
+@dg.asset(
+    group_name="serving",
+    kinds={"onnx"},
+    code_version="1",
+    description=(
+        "The production bundle in $FT_ARTIFACTS_DIR/production (model.onnx, model.int8.onnx, tokenizer, "
+        "labels.json, report.json, MODEL_CARD.md). The new model replaces the current one only when its test "
+        "score on the current test split is at least the current model's score on that split, minus a "
+        "tolerance; every promotion is archived in the registry for rollback."
+    ),
+)
+def production_model(
+    context: dg.AssetExecutionContext,
+    config: PromotionConfig,
+    onnx_model: dict[str, Any],
+    evaluation_report: dict[str, Any],
+    tokenized_dataset: dict[str, Any],
+    artifact_store: ArtifactStore,
+) -> dg.Output[dict[str, Any]]:
+    registry = Registry(artifact_store)
+    test = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))["test"]
+    names = tokenized_dataset["label_names"]
+    texts, truth = test["text"], [names[i] for i in test["labels"]]
+    max_length = onnx_model["max_length"]
+    challenger_dir = artifact_store.local_path(onnx_model["path"])
+    challenger = score_bundle(challenger_dir, texts, truth, config.metric, max_length)
+    champion_dir = registry.production_dir()
+    champion_version = None
+    champion = None
+    if champion_dir is not None:
+        champion_version = json.loads((champion_dir / REPORT_FILE).read_text()).get("model_version")
+        champion = score_bundle(champion_dir, texts, truth, config.metric, max_length)
+    decision = decide(challenger, champion, config.metric, config.tolerance)
+    report = evaluation_report["report"]
+    entry = {
+        "model_version": onnx_model["model_version"],
+        "data_version": report["data_version"],
+        "metric": config.metric,
+        "challenger_score": challenger,
+        "champion_version": champion_version,
+        "champion_score": champion,
+        "reason": decision.reason,
+        "metrics": {k: report[k] for k in ("accuracy", "macro_f1", "macro_precision", "macro_recall")},
+    }
+    if decision.promote and champion_version == onnx_model["model_version"]:
+        context.log.info(f"model {champion_version} is already in production; nothing to move")
+    elif decision.promote:
+        with tempfile.TemporaryDirectory(prefix="ft-bundle-") as tmp:
+            bundle = Path(tmp)
+            for item in challenger_dir.iterdir():
+                if item.is_file():
+                    (bundle / item.name).write_bytes(item.read_bytes())
+            (bundle / REPORT_FILE).write_text(json.dumps(report, indent=2))
+            (bundle / MODEL_CARD_FILE).write_text(render_model_card(report, onnx_model, decision.reason))
+            registry.publish(bundle, entry)
+        context.log.info(f"promoted {onnx_model['model_version']}: {decision.reason}")
+    else:
+        registry.record_rejection(entry)
+        context.log.warning(f"kept {champion_version}: {decision.reason}")
+    production_version = onnx_model["model_version"] if decision.promote else champion_version
+    return dg.Output(
+        {**entry, "promoted": decision.promote, "production_version": production_version,
+         "path": artifact_store.uri(PRODUCTION)},
+        metadata={
+            "decision": dg.MetadataValue.text("promoted" if decision.promote else "kept champion"),
+            "reason": dg.MetadataValue.text(decision.reason),
+            "challenger_version": dg.MetadataValue.text(onnx_model["model_version"]),
+            f"challenger_{config.metric}": dg.MetadataValue.float(round(challenger, 4)),
+            "champion_version": dg.MetadataValue.text(str(champion_version)),
+            f"champion_{config.metric}": dg.MetadataValue.float(round(champion, 4) if champion is not None else -1.0),
+            "production_version": dg.MetadataValue.text(str(production_version)),
+            "bundle_path": dg.MetadataValue.path(artifact_store.uri(PRODUCTION)),
+            "data_version": dg.MetadataValue.text(report["data_version"]),
+        },
+    )

@@ -1,0 +1,36 @@
+"""Torch inference over a tokenized split, batched with dynamic padding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
+
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def predict_split(model_dir: Path, split: datasets.Dataset, batch_size: int = 64) -> np.ndarray:
+    """Logits for every row of `split`, in row order."""
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model.eval()
+    collate = DataCollatorWithPadding(tokenizer)
+    columns = [c for c in MODEL_INPUTS if c in split.column_names]
+    # Sorting by length keeps padding small; the inverse permutation restores row order.
+    order = np.argsort([len(ids) for ids in split["input_ids"]], kind="stable")
+    logits = np.zeros((len(split), model.config.num_labels), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            batch = collate([{c: split[int(i)][c] for c in columns} for i in rows])
+            logits[rows] = model(**batch).logits.float().numpy()
+    return logits
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)

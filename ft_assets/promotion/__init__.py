@@ -1,0 +1,1 @@
+"""Champion/challenger promotion of the production bundle, and its registry."""

@@ -1,0 +1,163 @@
+"""``ft-predict``: classify texts with the production bundle, one JSON object per line.
+
+Imports onnxruntime and tokenizers through OnnxClassifier, never torch, so it starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from ft_resources import settings
+from ft_resources.onnx_classifier import BundleError, OnnxClassifier, Prediction
+
+EXIT_OK = 0
+EXIT_BROKEN_PIPE = 1
+EXIT_USAGE = 2
+
+
+class InputError(ValueError):
+    """Unreadable input; the message names the source and, where known, the line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ft-predict",
+        description="Classify texts with an ONNX bundle. Reads standard input lines when given no "
+        "TEXT and no --file. Every input line, blank ones included, gets one output line.",
+    )
+    parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
+    parser.add_argument("--file", type=Path, help=".txt (a text a line), .csv (a 'text' column), .jsonl")
+    parser.add_argument("--model", type=Path, default=None, help="bundle directory (default: production)")
+    parser.add_argument("--int8", action="store_true", help="use model.int8.onnx")
+    parser.add_argument("--batch-size", type=_positive_int, default=32)
+    parser.add_argument("--threads", type=_positive_int, default=None)
+    return parser
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {number}")
+    return number
+
+
+def decode_utf8(data: bytes, source: str) -> str:
+    """Strict UTF-8 (a BOM is dropped); the error names the line, which a byte offset does not."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(f"{source}: line {line} is not valid UTF-8") from None
+
+
+def split_lines(text: str) -> list[str]:
+    # Only \n (and \r\n) end a line: str.splitlines would also split texts on U+2028 or \x0c.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def read_file(path: Path) -> list[str]:
+    try:
+        content = decode_utf8(path.read_bytes(), str(path))
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from None
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _csv_texts(content, path)
+    if suffix == ".jsonl":
+        return [_jsonl_text(line, path, n) for n, line in enumerate(split_lines(content), 1) if line.strip()]
+    return split_lines(content)
+
+
+def _csv_texts(content: str, path: Path) -> list[str]:
+    reader = csv.DictReader(io.StringIO(content, newline=""))
+    try:
+        if "text" not in (reader.fieldnames or []):
+            raise InputError(f"{path}: no 'text' column (columns: {reader.fieldnames})")
+        # A short row leaves the field as None: classify it as empty text rather than fail.
+        return [row["text"] or "" for row in reader]
+    except csv.Error as error:
+        raise InputError(f"{path}: line {reader.line_num} is not valid CSV ({error})") from None
+
+
+def _jsonl_text(line: str, path: Path, number: int) -> str:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: line {number} is not valid JSON ({error.msg})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise InputError(f"{path}: line {number} has no string 'text' field")
+    return record["text"]
+
+
+def read_stdin() -> list[str]:
+    stream = sys.stdin
+    buffer = getattr(stream, "buffer", None)
+    return split_lines(decode_utf8(buffer.read(), "<stdin>") if buffer else stream.read())
+
+
+def check_arguments(texts: Iterable[str]) -> list[str]:
+    checked = []
+    for number, text in enumerate(texts, 1):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # argv bytes that were not UTF-8 arrive as lone surrogates
+            raise InputError(f"argument {number} is not valid UTF-8") from None
+        checked.append(text)
+    return checked
+
+
+def to_json(prediction: Prediction) -> str:
+    record: dict[str, object] = {
+        "text": prediction.text,
+        "label": prediction.label,
+        "score": prediction.score,
+        "probabilities": prediction.probabilities,
+    }
+    if prediction.truncated:
+        record["truncated"] = True
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _utf8_stdout() -> None:
+    """JSON Lines is UTF-8 whatever the locale says; a Latin-1 terminal would fail on CJK text."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    if encoding != "utf8" and isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _utf8_stdout()
+    try:
+        if args.file is not None:
+            texts = [*check_arguments(args.texts), *read_file(args.file)]
+        else:
+            texts = check_arguments(args.texts) if args.texts else read_stdin()
+        classifier = OnnxClassifier(
+            args.model or settings.production_dir(), int8=args.int8, threads=args.threads
+        )
+    except (InputError, BundleError) as error:
+        print(f"ft-predict: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        for prediction in classifier.predict(texts, batch_size=args.batch_size):
+            sys.stdout.write(to_json(prediction) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader left (ft-predict ... | head). Point stdout at devnull so the interpreter's
+        # final flush does not raise a second time (the recipe in Python's signal docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from ft_assets.export import check_parity
+from ft_resources.bundle import MAX_LENGTH_METADATA_KEY
+
+VARIED_TEXTS = [
+    "hi",
+    "my parcel has not arrived after two weeks of waiting",
+    "refund",
+    "the app crashes every time I open the settings page on my phone " * 3,
+    "🙂 你好 مرحبا",
+    "invoice #4411 was charged twice",
+    "ok",
+]
+
+
+def test_export_is_one_self_contained_file_with_dynamic_axes(graphs: tuple[Path, Path]) -> None:
+    fp32, _ = graphs
+    siblings = sorted(path.name for path in fp32.parent.iterdir() if not path.name.startswith(".complete"))
+    assert siblings == ["model.int8.onnx", "model.onnx"]  # no external data, no temp folders left
+    model = onnx.load(str(fp32), load_external_data=False)
+    inputs = {
+        i.name: [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input
+    }
+    assert inputs == {
+        name: ["batch", "sequence"] for name in ("input_ids", "attention_mask", "token_type_ids")
+    }
+    assert [o.name for o in model.graph.output] == ["logits"]
+    logits_shape = [d.dim_param or d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
+    assert logits_shape == ["batch", 3]
+    metadata = {prop.key: prop.value for prop in model.metadata_props}
+    assert metadata[MAX_LENGTH_METADATA_KEY] == "128"  # the tiny BERT's max_position_embeddings
+
+
+def test_parity_passes_on_varied_lengths(finetuned_dir: Path, graphs: tuple[Path, Path]) -> None:
+    report = check_parity(finetuned_dir, graphs[0], VARIED_TEXTS * 3, max_length=64)
+    assert report.passed
+    assert report.predictions_match
+    assert report.n_texts == len(VARIED_TEXTS) * 3
+    assert 0.0 <= report.max_abs_diff < 1e-4
+
+
+def test_batch_1_and_batch_5_at_different_sequence_lengths(
+    finetuned_dir: Path, graphs: tuple[Path, Path]
+) -> None:
+    model = AutoModelForSequenceClassification.from_pretrained(finetuned_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(finetuned_dir)
+    session = ort.InferenceSession(str(graphs[0]), providers=["CPUExecutionProvider"])
+    shapes = []
+    for texts in (VARIED_TEXTS[:1], VARIED_TEXTS[1:6]):
+        encoded = tokenizer(texts, padding=True, return_tensors="np")
+        feeds = {
+            name: encoded[name].astype(np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")
+        }
+        onnx_logits = session.run(["logits"], feeds)[0]
+        with torch.inference_mode():
+            torch_logits = model(**{k: torch.from_numpy(v) for k, v in feeds.items()}).logits.numpy()
+        np.testing.assert_allclose(onnx_logits, torch_logits, atol=1e-4)
+        shapes.append(feeds["input_ids"].shape)
+    assert shapes[0][0] == 1 and shapes[1][0] == 5
+    assert shapes[0][1] != shapes[1][1]
+
+
+def test_parity_fails_against_a_different_model(other_finetuned_dir: Path, graphs: tuple[Path, Path]) -> None:
+    report = check_parity(other_finetuned_dir, graphs[0], VARIED_TEXTS, max_length=64)
+    assert not report.passed
+    assert report.n_texts == len(VARIED_TEXTS)
+    assert np.isfinite(report.max_abs_diff)
+    assert report.max_abs_diff > 1e-3
+
+
+def test_parity_needs_texts(finetuned_dir: Path, graphs: tuple[Path, Path]) -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="at least one text"):
+        check_parity(finetuned_dir, graphs[0], [], max_length=64)
