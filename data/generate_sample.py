@@ -18,6 +18,7 @@ import argparse
 import csv
 import json
 import random
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +33,7 @@ BATCHES: list[tuple[str, int]] = [
     ("support_2026_03.tsv", 220),
 ]
 MAX_CHARS = 600
-AMBIGUOUS_RATE = 0.08
+AMBIGUOUS_RATE = 0.11
 TYPO_RATE = 0.045  # per eligible word
 EMOJI_RATE = 0.07
 TERSE_SHARE = 0.14
@@ -599,13 +600,13 @@ EMOJI: dict[str, list[str]] = {
     "angry": ["😡", "🤬", "😤", "👎", "😠"],
     "terse": ["🤔", "😕", "❓", "🙃"],
 }
-AMBIGUOUS_JOINERS: list[tuple[str, str]] = [
-    # (secondary first, then primary) and (primary first, then secondary) patterns
-    ("{sec}, but more importantly {pri}.", "sec_first"),
-    ("{sec}. That's annoying, but the real problem is that {pri}.", "sec_first"),
-    ("{pri}. Also {sec}.", "pri_first"),
-    ("{pri}. On top of that, {sec}.", "pri_first"),
-    ("{pri}, and {sec} too.", "pri_first"),
+AMBIGUOUS_JOINERS = [
+    # A second intent is mentioned alongside the labelled one ({pri}), before or after it.
+    "{sec}, but more importantly {pri}.",
+    "{sec}. That's annoying, but the real problem is that {pri}.",
+    "{pri}. Also {sec}.",
+    "{pri}. On top of that, {sec}.",
+    "{pri}, and {sec} too.",
 ]
 
 
@@ -694,60 +695,75 @@ def _sentence(clause: str) -> str:
     return _cap(clause) + ("" if clause[-1:] in ".?!" else ".")
 
 
+def _article(text: str) -> str:
+    """'a e-reader' -> 'an e-reader' after slots are filled."""
+    return re.sub(r"\b([Aa]) (?=[aeioAEIO])", r"\1n ", text)
+
+
 def compose(label: str, rng: random.Random, allow_newlines: bool) -> tuple[str, str]:
-    """One message for the label; returns (text, tone)."""
+    """One message for the label; returns (text, kind) where kind is terse/vague/ambiguous/medium/long."""
     tone = rng.choices(["polite", "angry", "terse"], weights=[5, 2, 3])[0]
     slots = make_slots(rng)
-    shape = rng.random()
 
-    if shape < TERSE_SHARE:  # terse, 3-6 words
-        text = rng.choice(TERSE[label])
+    def render(template: str) -> str:
+        return paraphrase(_article(template.format(**slots)), rng, PARAPHRASE_RATE)
+
+    shape = rng.random()
+    head: list[str] = []  # opener
+    context: list[str] = []  # droppable, before the core
+    details: list[str] = []  # droppable, after the core
+    tail: list[str] = []  # ask, closer
+    if shape < TERSE_SHARE:  # 3-6 words
+        kind = "terse"
+        core = rng.choice(TERSE[label])
         if rng.random() < 0.25:
-            text += rng.choice(["?", "!", "!!", "...", " pls", " asap"])
-        parts = [text]
+            core += rng.choice(["?", "!", "!!", "...", " asap"] + ([] if "please" in core else [" pls"]))
     elif shape < TERSE_SHARE + VAGUE_SHARE:  # underspecified, short
-        parts = [rng.choice(OPENERS[tone]), _sentence(rng.choice(VAGUE_BY_LABEL[label]))]
+        kind = "vague"
+        head = [o for o in [rng.choice(OPENERS[tone])] if o]
+        core = _sentence(rng.choice(VAGUE_BY_LABEL[label]))
         if rng.random() < 0.5:
-            parts.append(rng.choice(GENERIC_ASKS))
-        parts = [p for p in parts if p]
+            tail.append(rng.choice(GENERIC_ASKS))
     else:
         problem, borrowed = _problem(label, rng)
-        ask_needed = borrowed or (label == "refund_request" and rng.random() < 0.8)
-        ambiguous = rng.random() < AMBIGUOUS_RATE
-        if ambiguous:
+        long_form = shape > 0.68
+        very_long = shape > 0.92
+        kind = "long" if long_form else "medium"
+        if rng.random() < AMBIGUOUS_RATE:
+            kind = "ambiguous"
             other = rng.choice([lab for lab in LABELS if lab != label])
-            secondary = rng.choice(PROBLEMS[other])
-            pattern, _order = rng.choice(AMBIGUOUS_JOINERS)
-            core = pattern.format(sec=secondary, pri=problem)
-            core = _cap(core)
+            pattern = rng.choice(AMBIGUOUS_JOINERS)
+            core = _cap(pattern.format(sec=rng.choice(PROBLEMS[other]), pri=problem))
         else:
             core = _sentence(problem)
-        parts = []
         opener = rng.choice(OPENERS[tone])
         if opener and rng.random() < 0.75:
-            parts.append(opener)
-        long_form = shape > 0.68
+            head.append(opener)
         if long_form or rng.random() < 0.15:
-            parts.extend(rng.sample(CONTEXT, k=rng.randint(1, 2) if long_form else 1))
-        parts.append(core)
+            k = rng.randint(2, 3) if very_long else rng.randint(1, 2) if long_form else 1
+            context = rng.sample(CONTEXT, k=k)
         if long_form:
-            parts.extend(rng.sample(DETAILS[label], k=rng.randint(1, 3)))
+            details = rng.sample(DETAILS[label], k=rng.randint(3, 4) if very_long else rng.randint(1, 3))
         elif rng.random() < 0.2:
-            parts.append(rng.choice(DETAILS[label]))
-        if ask_needed:
-            parts.append(rng.choice(ASKS[label]))
+            details = [rng.choice(DETAILS[label])]
+        if borrowed or (label == "refund_request" and rng.random() < 0.8):
+            tail.append(rng.choice(ASKS[label]))
         elif rng.random() < 0.75:
-            parts.append(rng.choice(GENERIC_ASKS if rng.random() < GENERIC_ASK_SHARE else ASKS[label]))
+            tail.append(rng.choice(GENERIC_ASKS if rng.random() < GENERIC_ASK_SHARE else ASKS[label]))
         closer = rng.choice(CLOSERS[tone])
         if closer and rng.random() < 0.6:
-            parts.append(closer)
+            tail.append(closer)
 
-    parts = [paraphrase(p.format(**slots), rng, PARAPHRASE_RATE) for p in parts]
-    text = " ".join(parts)
-    # Keep the longest messages under the cap by dropping context/detail sentences from the middle.
-    while len(text) > MAX_CHARS - 10 and len(parts) > 3:
-        parts.pop(len(parts) // 2 - 1 if len(parts) > 4 else 1)
-        text = " ".join(parts)
+    head, context, details, tail = ([render(t) for t in group] for group in (head, context, details, tail))
+    core = render(core)
+
+    def joined() -> str:
+        return " ".join([*head, *context, core, *details, *tail])
+
+    # Keep the longest messages under the cap by dropping context/detail sentences, never the core.
+    while len(joined()) > MAX_CHARS - 10 and (context or details):
+        (details if len(details) >= len(context) else context).pop()
+    text = joined()
 
     text = add_typos(text, rng, TYPO_RATE if tone != "angry" else TYPO_RATE * 1.5)
     text = casing_noise(text, tone, rng)
@@ -759,30 +775,35 @@ def compose(label: str, rng: random.Random, allow_newlines: bool) -> tuple[str, 
             if text.endswith(sep) and len(text) > len(sep) + 10:
                 text = text[: -len(sep)] + ",\n" + slots["name"]
                 break
-    return text, tone
+    return text, kind
 
 
 def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def generate(rng: random.Random) -> dict[str, list[dict[str, str]]]:
-    """All batches: {file name: rows}. Texts are unique across every batch (case/space-insensitive)."""
+def generate(rng: random.Random) -> tuple[dict[str, list[dict[str, str]]], Counter[str]]:
+    """All batches as {file name: rows}, plus how many messages of each kind were kept.
+
+    Texts are unique across every batch (compared case- and whitespace-insensitively).
+    """
     seen: set[str] = set()
+    kinds: Counter[str] = Counter()
     out: dict[str, list[dict[str, str]]] = {}
     for name, size in BATCHES:
         allow_newlines = not name.endswith(".tsv")
         rows: list[dict[str, str]] = []
         while len(rows) < size:
             label = rng.choices(LABELS, weights=LABEL_WEIGHTS)[0]
-            text, _tone = compose(label, rng, allow_newlines)
+            text, kind = compose(label, rng, allow_newlines)
             key = _norm(text)
             if key in seen:
                 continue  # dedupe: never repeat a text, whichever label it had
             seen.add(key)
+            kinds[kind] += 1
             rows.append({"text": text, "label": label})
         out[name] = rows
-    return out
+    return out, kinds
 
 
 def add_bad_rows(rows: list[dict[str, str]], rng: random.Random) -> list[dict[str, str]]:
@@ -833,7 +854,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
-    batches = generate(rng)
+    batches, kinds = generate(rng)
     batches["support_2026_02.jsonl"] = add_bad_rows(batches["support_2026_02.jsonl"], rng)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -843,6 +864,8 @@ def main(argv: list[str] | None = None) -> None:
         counts = Counter(r["label"] for r in rows)
         summary = ", ".join(f"{lab}={counts[lab]}" for lab in [*LABELS, "unknown"] if counts[lab])
         print(f"{path}: {len(rows)} rows ({summary})")
+    total = sum(kinds.values())
+    print("clean rows by kind: " + ", ".join(f"{k}={v} ({v / total:.1%})" for k, v in sorted(kinds.items())))
 
 
 if __name__ == "__main__":

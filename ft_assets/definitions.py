@@ -12,11 +12,21 @@ from ft_assets.assets.splits import dataset_splits
 from ft_assets.assets.tokenized import tokenized_dataset
 from ft_assets.assets.training import fine_tuned_model
 from ft_assets.assets.validated import validate_raw_examples
+from ft_assets.automation import automation_sensor, build_retrain_schedule, new_data_sensor, with_automation
 from ft_assets.resources import build_resources
 
-DATA_ASSETS = [raw_examples, validate_raw_examples, dataset_splits, tokenized_dataset]
-MODEL_ASSETS = [fine_tuned_model, evaluation_report, onnx_model, production_model]
+# raw_examples has no upstream asset, so with_automation leaves it to new_data_sensor.
+DATA_ASSETS = with_automation([raw_examples, validate_raw_examples, dataset_splits, tokenized_dataset])
+MODEL_ASSETS = with_automation([fine_tuned_model, evaluation_report, onnx_model, production_model])
 ALL_ASSETS = [*DATA_ASSETS, *MODEL_ASSETS]
 ALL_CHECKS: list[dg.AssetChecksDefinition] = []
+SENSORS = [new_data_sensor, automation_sensor]
+SCHEDULES = [build_retrain_schedule()]
 
-defs = dg.Definitions(assets=ALL_ASSETS, asset_checks=ALL_CHECKS, resources=build_resources())
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
+    sensors=SENSORS,
+    schedules=SCHEDULES,
+    resources=build_resources(),
+)

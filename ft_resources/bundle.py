@@ -47,6 +47,7 @@ class LoadedBundle:
 def load_bundle(
     bundle_dir: Path | str, *, int8: bool = False, threads: int | None = None, max_length: int = 256
 ) -> LoadedBundle:
+    """Open ``model.onnx`` (or ``model.int8.onnx``) with its tokenizer and labels, checked together."""
     directory = Path(bundle_dir)
     if not directory.is_dir():
         raise BundleError(f"bundle directory not found: {directory}")

@@ -30,14 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ft-predict",
         description="Classify texts with an ONNX bundle. Reads standard input lines when given no "
-        "TEXT and no --file. Every input line, blank ones included, gets one output line.",
+        "TEXT and no --file. Every input line gets one output line; a blank line is classified as empty "
+        "text (the model's answer with no words), so output stays aligned with input.",
     )
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
     parser.add_argument("--file", type=Path, help=".txt (a text a line), .csv (a 'text' column), .jsonl")
     parser.add_argument("--model", type=Path, default=None, help="bundle directory (default: production)")
     parser.add_argument("--int8", action="store_true", help="use model.int8.onnx")
-    parser.add_argument("--batch-size", type=_positive_int, default=32)
-    parser.add_argument("--threads", type=_positive_int, default=None)
+    parser.add_argument("--batch-size", type=_positive_int, default=32, help="texts per inference call")
+    parser.add_argument("--threads", type=_positive_int, default=None, help="onnxruntime intra-op threads")
     return parser
 
 
@@ -148,9 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ft-predict: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        for prediction in classifier.predict(texts, batch_size=args.batch_size):
-            sys.stdout.write(to_json(prediction) + "\n")
-        sys.stdout.flush()
+        # Input is read and checked in full first (no partial output on a bad line); output streams.
+        for start in range(0, len(texts), args.batch_size):
+            batch = texts[start : start + args.batch_size]
+            sys.stdout.write("".join(to_json(p) + "\n" for p in classifier.predict(batch, args.batch_size)))
+            sys.stdout.flush()
     except BrokenPipeError:
         # The reader left (ft-predict ... | head). Point stdout at devnull so the interpreter's
         # final flush does not raise a second time (the recipe in Python's signal docs).

@@ -8,9 +8,11 @@ which GX leaves out of column expectations, so each row is counted by the first 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import great_expectations as gx
+import numpy as np
 import pandas as pd
 from great_expectations.expectations import Expectation
 
@@ -38,9 +40,24 @@ class Stage:
     expectations: list[Expectation]
 
 
+def _normalise_one(text: str) -> str:
+    # On ASCII, NFKC is the identity and casefold() is lower(): skipping them halves the time on
+    # typical English data, where pandas' .str chain is slower still.
+    folded = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(folded.split())
+
+
 def normalise_text(text: pd.Series) -> pd.Series:
-    """Lowercase, whitespace collapsed and stripped: texts equal under this are the same example."""
-    return text.astype("string").str.lower().str.replace(r"\s+", " ", regex=True).str.strip()
+    """NFKC, casefolded, whitespace collapsed and stripped: texts equal under this are one example.
+
+    The same normalisation as the split hash (`ft_assets.splitting.hashing.normalise`), so a text
+    that counts as one example for splitting also counts as one for conflicting labels.
+    """
+    present = text.dropna()
+    normalised = pd.Series(
+        [_normalise_one(str(v)) for v in present.tolist()], index=present.index, dtype=object
+    )
+    return normalised.reindex(text.index)
 
 
 def label_keys(labels: pd.Series) -> pd.Series:
@@ -93,8 +110,13 @@ def label_stage(keys: pd.Series, survivors: pd.Series, allowed: tuple[str, ...],
 
 
 def conflict_stage(keys: pd.Series, normalised: pd.Series, survivors: pd.Series) -> Stage:
-    distinct = keys[survivors].groupby(normalised[survivors]).transform("nunique")
-    frame = pd.DataFrame({DISTINCT_LABELS: distinct.reindex(keys.index).astype("float64")})
+    # Integer codes instead of a string groupby: several times faster on tens of thousands of rows.
+    text_codes, _ = pd.factorize(normalised[survivors])
+    label_codes, _ = pd.factorize(keys[survivors])
+    pairs = pd.DataFrame({"text": text_codes, "label": label_codes}).drop_duplicates()
+    labels_per_text = np.bincount(pairs["text"].to_numpy())
+    distinct = pd.Series(labels_per_text[text_codes], index=keys.index[survivors.to_numpy()], dtype="float64")
+    frame = pd.DataFrame({DISTINCT_LABELS: distinct.reindex(keys.index)})
     expectation = gx.expectations.ExpectColumnValuesToBeBetween(
         column=DISTINCT_LABELS,
         min_value=1,

@@ -10,6 +10,7 @@ import functools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import great_expectations as gx
 import pandas as pd
@@ -77,10 +78,10 @@ def shared_runner() -> GxRunner:
 
 def _to_rule_result(result: ExpectationValidationResult) -> RuleResult:
     config = result.expectation_config
-    info = result.exception_info or {}
-    if info.get("raised_exception"):
-        # A crashed expectation is a bug in the suite, not a data problem: never report it as a pass.
-        raise RuntimeError(f"GX expectation {config.type} raised: {info.get('exception_message')}")
+    error = _exception_message(result.exception_info or {})
+    if error is not None:
+        # A crashed expectation is a bug in the suite, not a data problem: never report it as data.
+        raise RuntimeError(f"GX expectation {config.type} on {config.kwargs.get('column')!r} raised: {error}")
     details = result.result
     return RuleResult(
         rule=str(config.meta[RULE_KEY]),
@@ -91,3 +92,12 @@ def _to_rule_result(result: ExpectationValidationResult) -> RuleResult:
         unexpected_count=int(details.get("unexpected_count", 0)),
         unexpected_index=tuple(int(i) for i in details.get("unexpected_index_list", [])),
     )
+
+
+def _exception_message(info: dict[str, Any]) -> str | None:
+    """GX reports errors either flat or keyed by the metric that failed; find one in either shape."""
+    entries = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    for entry in entries:
+        if entry.get("raised_exception"):
+            return str(entry.get("exception_message"))
+    return None

@@ -4,7 +4,8 @@ A row failing several rules is quarantined once, under the first rule it fails, 
 ingest_ok (only when the frame has `ingest_error`), text_not_blank, text_length, label_allowed,
 label_conflict. Later rules only see rows that passed the earlier ones (see `checks`), so e.g. a
 blank text never counts towards a label conflict, and each summary's unexpected_count is the number
-of rows that rule quarantined.
+of rows that rule quarantined. The one overlap: ingest_ok and the text rules look at every row, so an
+unreadable record with no text counts in both summaries and is quarantined under ingest_ok.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -78,7 +79,5 @@ def test_parity_fails_against_a_different_model(other_finetuned_dir: Path, graph
 
 
 def test_parity_needs_texts(finetuned_dir: Path, graphs: tuple[Path, Path]) -> None:
-    import pytest
-
     with pytest.raises(ValueError, match="at least one text"):
         check_parity(finetuned_dir, graphs[0], [], max_length=64)

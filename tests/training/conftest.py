@@ -1,15 +1,17 @@
-"""Fixtures for the training tests: a tiny tokenized 3-class dataset and fast CPU settings."""
+"""Fixtures for the training tests: a tiny tokenized 3-class dataset, fast configs, one shared run."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
-from ft_assets.training import TrainConfig
+from ft_assets.training import TrainConfig, TrainOutcome, train_classifier
 from ft_resources.accelerator import DeviceSettings
 from tests.conftest import TINY_LABELS
 
@@ -24,8 +26,12 @@ PREDICATES = {
     "shipping": ["has not arrived", "went to the wrong address", "is lost in transit", "came late"],
     "technical": ["crashes on start", "shows an error", "does not load", "times out"],
 }
-# Per class: 14 train, 4 validation, 2 test (60 texts).
+# Per class: 14 train, 4 validation, 2 test (60 texts). 42 train rows / batch 8 = 6 steps an epoch.
 SPLIT_SIZES = {"train": 14, "validation": 4, "test": 2}
+STEPS_PER_EPOCH = 6
+CPU = DeviceSettings(
+    device="cpu", precision="fp32", num_threads=torch.get_num_threads(), device_name="test CPU"
+)
 
 
 def synthetic_texts() -> dict[str, list[tuple[str, int]]]:
@@ -33,6 +39,7 @@ def synthetic_texts() -> dict[str, list[tuple[str, int]]]:
     splits: dict[str, list[tuple[str, int]]] = {name: [] for name in SPLIT_SIZES}
     for label_id, label in enumerate(TINY_LABELS):
         pairs = itertools.product(SUBJECTS[label], PREDICATES[label])
+        # Varying suffixes give varying lengths, so length grouping and dynamic padding matter.
         texts = [
             f"{subject} {predicate}" + " please help" * (i % 3)
             for i, (subject, predicate) in enumerate(pairs)
@@ -42,6 +49,57 @@ def synthetic_texts() -> dict[str, list[tuple[str, int]]]:
             splits[split].extend((text, label_id) for text in texts[start : start + size])
             start += size
     return splits
+
+
+def tiny_config(**overrides: object) -> TrainConfig:
+    values: dict[str, object] = {
+        "epochs": 3,
+        "learning_rate": 1e-2,  # a random 32-wide BERT needs a high rate to move within a few epochs
+        "batch_size": 8,
+        "eval_batch_size": 16,
+        "max_length": MAX_LENGTH,
+        "warmup_ratio": 0.0,
+        "weight_decay": 0.0,
+        "early_stopping_patience": 0,
+        "seed": 7,
+    }
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def weights(model_dir: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(model_dir / "model.safetensors"))
+
+
+class LogCapture:
+    """A ``log`` callable that keeps the lines for assertions."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+
+    def matching(self, fragment: str) -> list[str]:
+        return [line for line in self.lines if fragment in line]
+
+
+@dataclass(frozen=True)
+class Run:
+    outcome: TrainOutcome
+    log: LogCapture
+    output_dir: Path
+    checkpoint_dir: Path
+
+
+@pytest.fixture(scope="package", autouse=True)
+def single_torch_thread() -> Iterator[None]:
+    """One intra-op thread: a 32-wide model gains nothing from more, and on a shared 2-core box
+    spinning OpenMP workers made each run 3-8x slower. Restored for the tests outside this package."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")
@@ -66,47 +124,19 @@ def tiny_dataset(tiny_model_dir: Path):  # -> datasets.DatasetDict
     return datasets.DatasetDict(parts)
 
 
-@pytest.fixture
-def cpu_settings() -> DeviceSettings:
-    return DeviceSettings(
-        device="cpu", precision="fp32", num_threads=torch.get_num_threads(), device_name="test CPU"
+@pytest.fixture(scope="session")
+def baseline_run(tiny_dataset, tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """One uninterrupted 3-epoch run that several tests inspect (training is the slow part)."""
+    root = tmp_path_factory.mktemp("baseline")
+    log = LogCapture()
+    outcome = train_classifier(
+        tiny_dataset,
+        TINY_LABELS,
+        tiny_model_dir,
+        tiny_config(),
+        CPU,
+        root / "model",
+        root / "checkpoints",
+        log,
     )
-
-
-@pytest.fixture
-def make_config() -> Callable[..., TrainConfig]:
-    """TrainConfig sized for the tiny dataset: 42 train rows / batch 8 = 6 steps per epoch."""
-
-    def make(**overrides: object) -> TrainConfig:
-        values: dict[str, object] = {
-            "epochs": 2,
-            "learning_rate": 3e-3,
-            "batch_size": 8,
-            "eval_batch_size": 16,
-            "max_length": MAX_LENGTH,
-            "warmup_ratio": 0.0,
-            "early_stopping_patience": 0,
-            "seed": 7,
-        }
-        values.update(overrides)
-        return TrainConfig(**values)
-
-    return make
-
-
-class LogCapture:
-    """A ``log`` callable that keeps the lines for assertions."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def __call__(self, line: str) -> None:
-        self.lines.append(line)
-
-    def matching(self, fragment: str) -> list[str]:
-        return [line for line in self.lines if fragment in line]
-
-
-@pytest.fixture
-def log_capture() -> LogCapture:
-    return LogCapture()
+    return Run(outcome, log, root / "model", root / "checkpoints")

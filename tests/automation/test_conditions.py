@@ -1,0 +1,79 @@
+"""new_data_automation requests the downstream chain for new data, and only for new data."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ft_assets.definitions import ALL_ASSETS
+from tests.assets.conftest import make_rows, write_csv, write_jsonl
+from tests.automation.conftest import DOWNSTREAM, evaluate, materialize
+
+
+def test_a_new_batch_requests_exactly_the_downstream_chain_once(defs, instance, data_dir):
+    requested, tick = evaluate(defs, instance)
+    assert requested == set()
+    assert materialize(defs, instance, ["raw_examples"]).success
+    requested, tick = evaluate(defs, instance, tick)
+    assert requested == DOWNSTREAM
+    # Requested once: the next tick, with nothing new, does not ask again.
+    requested, tick = evaluate(defs, instance, tick)
+    assert requested == set()
+
+
+def test_an_unchanged_batch_requests_nothing_but_a_changed_one_does(defs, instance, data_dir):
+    _, tick = evaluate(defs, instance)
+    materialize(defs, instance, ["raw_examples"])
+    _, tick = evaluate(defs, instance, tick)
+    # raw_examples materialized again on the same files: same data version, nothing to do.
+    assert materialize(defs, instance, ["raw_examples"]).success
+    requested, tick = evaluate(defs, instance, tick)
+    assert requested == set()
+    write_csv(data_dir / "batch3.csv", make_rows(5, seed=3, prefix="new "))
+    materialize(defs, instance, ["raw_examples"])
+    requested, _ = evaluate(defs, instance, tick)
+    assert requested == DOWNSTREAM
+
+
+def test_plain_eager_would_retrain_on_an_unchanged_batch(defs, instance, data_dir):
+    """Why the guard exists: the same sequence under eager() re-requests everything (dagster #25439)."""
+    eager = [
+        asset.map_asset_specs(
+            lambda spec: spec.replace_attributes(
+                automation_condition=dg.AutomationCondition.eager() if spec.deps else None
+            )
+        )
+        for asset in ALL_ASSETS
+    ]
+    eager_defs = dg.Definitions(assets=eager, resources=defs.resources)
+    _, tick = evaluate(eager_defs, instance)
+    materialize(defs, instance, ["raw_examples"])
+    _, tick = evaluate(eager_defs, instance, tick)
+    materialize(defs, instance, ["raw_examples"])
+    requested, _ = evaluate(eager_defs, instance, tick)
+    assert requested == DOWNSTREAM
+
+
+def test_a_failing_blocking_check_stops_the_chain_before_training(defs, instance, data_dir):
+    write_jsonl(data_dir / "junk.jsonl", [{"text": " ", "label": "billing"}] * 60)
+    _, tick = evaluate(defs, instance)
+    materialize(defs, instance, ["raw_examples"])
+    requested, tick = evaluate(defs, instance, tick)
+    assert requested == DOWNSTREAM
+
+    run = materialize(defs, instance, requested)
+    checks = {e.check_name: e for e in run.get_asset_check_evaluations()}
+    assert not checks["quarantine_rate"].passed
+    assert checks["quarantine_rate"].metadata["quarantined_fraction"].value > 0.2
+    materialized = {e.asset_key.to_user_string() for e in run.get_asset_materialization_events()}
+    assert materialized == {"validated_examples", "quarantined_examples"}
+    for key in DOWNSTREAM - materialized:
+        assert instance.get_latest_materialization_event(dg.AssetKey(key)) is None, key
+
+    # The daemon does not retry the blocked chain on its own while the check stays failed...
+    requested, tick = evaluate(defs, instance, tick)
+    assert requested == set()
+    # ...and a fixed batch goes all the way down again.
+    (data_dir / "junk.jsonl").unlink()
+    materialize(defs, instance, ["raw_examples"])
+    requested, _ = evaluate(defs, instance, tick)
+    assert requested == DOWNSTREAM

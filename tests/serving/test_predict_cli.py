@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ft_resources.predict_cli import main
+from tests.conftest import TINY_LABELS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _records(stdout: str) -> list[dict[str, object]]:
+    records = [json.loads(line) for line in stdout.splitlines()]
+    for record in records:
+        assert set(record) <= {"text", "label", "score", "probabilities", "truncated"}
+        assert record["label"] in TINY_LABELS
+        assert list(record["probabilities"]) == TINY_LABELS
+        assert record.get("truncated", True) is True  # present only when true
+    return records
+
+
+def test_texts_as_arguments(bundle_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    huge = "a very long complaint " * 5000
+    assert main(["--model", str(bundle_dir), "where is my order", "你好 🙂", huge]) == 0
+    records = _records(capsys.readouterr().out)
+    assert [r["text"] for r in records] == ["where is my order", "你好 🙂", huge]
+    assert ["truncated" in r for r in records] == [False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("in.txt", "first text\r\n\nthird text after a blank line\n"),
+        ("in.csv", 'id,text\n1,first text\n2,""\n3,"third text, after a blank line"\n'),
+        ("in.jsonl", '{"text": "first text"}\n{"text": ""}\n\n{"text": "third", "id": 3}\n'),
+    ],
+)
+def test_file_formats(
+    name: str, content: str, bundle_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert main(["--model", str(bundle_dir), "--file", str(path), "--batch-size", "2"]) == 0
+    texts = [r["text"] for r in _records(capsys.readouterr().out)]
+    assert len(texts) == 3
+    assert texts[0] == "first text" and texts[1] == ""
+
+
+def test_invalid_utf8_names_file_and_line(
+    bundle_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"fine\nalso fine\nbroken \xff\xfe here\nok\n")
+    assert main(["--model", str(bundle_dir), "--file", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == f"ft-predict: {path}: line 3 is not valid UTF-8"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("no_text.csv", "sentence,label\nhi,a\n", "no 'text' column"),
+        ("bad.jsonl", '{"text": "ok"}\n{"text": 5}\n', "line 2 has no string 'text' field"),
+        ("broken.jsonl", '{"text": "ok"}\n{oops\n', "line 2 is not valid JSON"),
+    ],
+)
+def test_malformed_files_exit_2(
+    name: str,
+    content: str,
+    expected: str,
+    bundle_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    assert main(["--model", str(bundle_dir), "--file", str(path)]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_stdin_lines(
+    bundle_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin = io.TextIOWrapper(io.BytesIO("one\nשלום עולם\n\nfour\n".encode()), encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", stdin)
+    assert main(["--model", str(bundle_dir), "--int8", "--threads", "1"]) == 0
+    assert [r["text"] for r in _records(capsys.readouterr().out)] == ["one", "שלום עולם", "", "four"]
+
+
+def test_bad_bundle_exits_2_with_the_bundle_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "labels.json").write_text("{}")
+    assert main(["--model", str(tmp_path), "text"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == f"ft-predict: bundle {tmp_path} is missing model.onnx, tokenizer.json"
+
+
+def test_default_model_is_the_production_bundle(
+    bundle_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FT_ARTIFACTS_DIR", str(tmp_path))
+    assert main(["hello"]) == 2
+    assert f"bundle directory not found: {tmp_path / 'production'}" in capsys.readouterr().err
+    (tmp_path / "production").symlink_to(bundle_dir)
+    assert main(["hello"]) == 0
+    assert _records(capsys.readouterr().out)[0]["text"] == "hello"
+
+
+def _run(args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run(
+        args, input=stdin, capture_output=True, env=env, cwd=REPO_ROOT, timeout=120, check=False
+    )
+
+
+def test_module_reads_stdin_pipe_and_rejects_invalid_utf8(bundle_dir: Path) -> None:
+    command = [sys.executable, "-m", "ft_resources.predict_cli", "--model", str(bundle_dir)]
+    ok = _run(command, "refund please\nמשלוח\n".encode())
+    assert ok.returncode == 0, ok.stderr.decode()
+    assert [r["text"] for r in _records(ok.stdout.decode("utf-8"))] == ["refund please", "משלוח"]
+    bad = _run(command, b"fine\n\xc3\x28 broken\n")
+    assert bad.returncode == 2
+    assert bad.stderr.decode().strip() == "ft-predict: <stdin>: line 2 is not valid UTF-8"
+
+
+def test_serving_never_imports_torch_or_transformers(bundle_dir: Path) -> None:
+    script = (
+        "import sys\n"
+        "from ft_resources.onnx_classifier import OnnxClassifier\n"
+        "from ft_resources.predict_cli import main\n"
+        f"predictions = OnnxClassifier({str(bundle_dir)!r}).predict(['hello', ''])\n"
+        "assert len(predictions) == 2\n"
+        f"assert main(['--model', {str(bundle_dir)!r}, 'hi']) == 0\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'transformers', 'dagster'})\n"
+        "print('LOADED', loaded)\n"
+    )
+    result = _run([sys.executable, "-c", script])
+    assert result.returncode == 0, result.stderr.decode()
+    assert "LOADED []" in result.stdout.decode()
