@@ -41,3 +41,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) artifacts .dagster_home
+
+.PHONY: rollback
+rollback: $(STAMP)
+	$(BIN)/python -m ft_assets.promotion.rollback $(VERSION)

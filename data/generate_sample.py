@@ -3,8 +3,9 @@
 Every message is composed from templates written for this project: a problem clause and an
 ask for the intent, optional opener/context/detail/closer sentences in one of three tones, slot
 fillers (products, order numbers, dates, amounts, devices, error codes), then surface noise
-(typos, casing, emoji). Vocabulary overlaps between classes on purpose, and a small share of
-messages mention two intents but carry one label.
+(paraphrased cue words, typos, casing, emoji). Vocabulary overlaps between classes on purpose:
+about 7% of messages mention two intents but carry one label, and about 20% are underspecified
+("problem with my order") with wording shared by several intents.
 
 Deterministic: the same seed always writes byte-identical files.
 
@@ -40,47 +41,155 @@ TERSE_SHARE = 0.14
 VAGUE_SHARE = 0.19
 GENERIC_ASK_SHARE = 0.45
 PARAPHRASE_RATE = 0.5
+NEIGHBOUR_DETAIL_RATE = 0.5
 NEWLINE_RATE = 0.3  # share of sign-offs that put the name on its own line (csv/jsonl only)
 
 # --------------------------------------------------------------------------------------------
 # Slot fillers
 # --------------------------------------------------------------------------------------------
 PRODUCTS = [
-    "wireless earbuds", "standing desk", "coffee grinder", "yoga mat", "smart thermostat",
-    "running shoes", "phone case", "4K monitor", "blender", "backpack", "mechanical keyboard",
-    "air fryer", "desk lamp", "winter jacket", "baby monitor", "robot vacuum", "e-reader",
-    "fitness tracker", "webcam", "office chair", "water bottle", "bluetooth speaker", "hair dryer",
-    "wifi router", "gaming mouse", "electric kettle", "smart doorbell", "noise cancelling headphones",
+    "wireless earbuds",
+    "standing desk",
+    "coffee grinder",
+    "yoga mat",
+    "smart thermostat",
+    "running shoes",
+    "phone case",
+    "4K monitor",
+    "blender",
+    "backpack",
+    "mechanical keyboard",
+    "air fryer",
+    "desk lamp",
+    "winter jacket",
+    "baby monitor",
+    "robot vacuum",
+    "e-reader",
+    "fitness tracker",
+    "webcam",
+    "office chair",
+    "water bottle",
+    "bluetooth speaker",
+    "hair dryer",
+    "wifi router",
+    "gaming mouse",
+    "electric kettle",
+    "smart doorbell",
+    "noise cancelling headphones",
+]
+# Products that have firmware, wifi or bluetooth (for technical_issue templates).
+GADGETS = [
+    "wireless earbuds",
+    "smart thermostat",
+    "4K monitor",
+    "mechanical keyboard",
+    "baby monitor",
+    "robot vacuum",
+    "e-reader",
+    "fitness tracker",
+    "webcam",
+    "bluetooth speaker",
+    "wifi router",
+    "gaming mouse",
+    "smart doorbell",
+    "noise cancelling headphones",
 ]
 DEVICES = [
-    "iPhone 13", "iPhone 15 Pro", "Pixel 8", "Galaxy S23", "Galaxy A54", "iPad Air", "MacBook Pro",
-    "Windows 11 laptop", "Chromebook", "OnePlus 11", "Android tablet", "work PC", "Surface Pro",
-    "iPhone SE", "Moto G", "old Dell laptop",
+    "iPhone 13",
+    "iPhone 15 Pro",
+    "Pixel 8",
+    "Galaxy S23",
+    "Galaxy A54",
+    "iPad Air",
+    "MacBook Pro",
+    "Windows 11 laptop",
+    "Chromebook",
+    "OnePlus 11",
+    "Android tablet",
+    "work PC",
+    "Surface Pro",
+    "iPhone SE",
+    "Moto G",
+    "old Dell laptop",
 ]
 BROWSERS = ["Chrome", "Safari", "Firefox", "Edge", "Brave"]
 PLANS = ["Premium", "Basic", "Pro", "Family", "Team", "Business", "Plus", "annual Pro", "Starter"]
 PAYMENTS = [
-    "my Visa ending in {d4}", "my Mastercard", "PayPal", "Apple Pay", "my debit card", "my Amex",
-    "Google Pay", "my credit card", "the card ending {d4}",
+    "my Visa ending in {d4}",
+    "my Mastercard",
+    "PayPal",
+    "Apple Pay",
+    "my debit card",
+    "my Amex",
+    "Google Pay",
+    "my credit card",
+    "the card ending {d4}",
 ]
 CARRIERS = ["UPS", "FedEx", "DHL", "USPS", "Royal Mail", "the courier", "Canada Post", "DPD", "Evri"]
 CITIES = [
-    "Chicago", "Leeds", "Toronto", "Austin", "Manchester", "Denver", "Dublin", "Sydney", "Berlin",
-    "Phoenix", "Lagos", "Mumbai", "Glasgow", "Calgary", "Lisbon",
+    "Chicago",
+    "Leeds",
+    "Toronto",
+    "Austin",
+    "Manchester",
+    "Denver",
+    "Dublin",
+    "Sydney",
+    "Berlin",
+    "Phoenix",
+    "Lagos",
+    "Mumbai",
+    "Glasgow",
+    "Calgary",
+    "Lisbon",
 ]
 COUNTRIES = [
-    "Canada", "Ireland", "Australia", "Mexico", "Germany", "New Zealand", "Norway", "Brazil",
-    "Japan", "South Africa", "Portugal",
+    "Canada",
+    "Ireland",
+    "Australia",
+    "Mexico",
+    "Germany",
+    "New Zealand",
+    "Norway",
+    "Brazil",
+    "Japan",
+    "South Africa",
+    "Portugal",
 ]
 FEATURES = ["Export", "Save", "Share", "Upload", "Add to cart", "Settings", "Sync", "Print", "Submit"]
 NAMES = [
-    "Sam", "Priya", "Jordan", "Luis", "Mei", "Tom", "Aisha", "Kevin", "Olga", "Daniel", "Fatima",
-    "Chris", "Nina", "Raj", "Emma", "Marcus", "Yuki", "Grace", "Omar", "Beth",
+    "Sam",
+    "Priya",
+    "Jordan",
+    "Luis",
+    "Mei",
+    "Tom",
+    "Aisha",
+    "Kevin",
+    "Olga",
+    "Daniel",
+    "Fatima",
+    "Chris",
+    "Nina",
+    "Raj",
+    "Emma",
+    "Marcus",
+    "Yuki",
+    "Grace",
+    "Omar",
+    "Beth",
 ]
 MONTHS = ["January", "February"]
 RELATIVE_DATES = [
-    "yesterday", "last week", "two weeks ago", "last Tuesday", "on Monday", "last Friday",
-    "at the start of the month", "a few days ago", "over the weekend",
+    "yesterday",
+    "last week",
+    "two weeks ago",
+    "last Tuesday",
+    "on Monday",
+    "last Friday",
+    "at the start of the month",
+    "a few days ago",
+    "over the weekend",
 ]
 PROMO_WORDS = ["WELCOME", "SAVE", "SPRING", "NEWYEAR", "VIP", "FRIEND", "FLASH"]
 
@@ -129,13 +238,14 @@ def make_slots(rng: random.Random) -> dict[str, str]:
             f"a {rng.choice([500, 502, 503, 504, 404, 403])} error",
             f"error {rng.randint(1000, 9999)}",
             "a 'something went wrong' error",
-            "a 'network request failed' message",
+            'a "network request failed" message',
         ]
     )
     n = rng.randint(3, 21)
     return {
         "product": rng.choice(PRODUCTS),
         "product2": rng.choice(PRODUCTS),
+        "gadget": rng.choice(GADGETS),
         "device": rng.choice(DEVICES),
         "browser": rng.choice(BROWSERS),
         "plan": rng.choice(PLANS),
@@ -200,7 +310,7 @@ PROBLEMS: dict[str, list[str]] = {
         "the tracking says delivered but there's no package at my door",
         "{carrier} says my parcel is stuck at customs",
         "the tracking number you emailed doesn't work on the {carrier} site",
-        "my order has been stuck on 'processing' for over a week",
+        'my order has been stuck on "processing" for over a week',
         "the courier left my {product} at the wrong address",
         "only part of my order showed up, the {product} is missing",
         "the delivery date keeps moving, first it was {date} and now it says next week",
@@ -230,24 +340,24 @@ PROBLEMS: dict[str, list[str]] = {
         "push notifications stopped working on my {device}",
         "the {feature} button doesn't do anything when I tap it",
         "since updating to version {version} the app freezes on the loading screen",
-        "my {product} won't connect to wifi, the light just keeps blinking",
+        "my {gadget} won't connect to wifi, the light just keeps blinking",
         "the checkout page throws {error} when I try to pay",
         "videos stutter and then the app closes",
         "exporting to PDF gives me a blank file",
         "in dark mode the text is invisible on my {device}",
         "the dashboard just shows {error}",
-        "the firmware update on my {product} failed halfway and now it won't turn on",
+        "the firmware update on my {gadget} failed halfway and now it won't turn on",
         "search returns nothing even for items I know exist",
         "the app is draining my battery on my {device}",
         "the app crashed while I was placing order {order}",
         "the site logs me out randomly every few minutes",
         "images won't load in the app, just grey boxes",
-        "the companion app can't find my {product} over bluetooth",
-        "the desktop app gives {error} on startup on my {device}",
+        "the companion app can't find my {gadget} over bluetooth",
+        "the app gives {error} on startup on my {device}",
         "the site is super slow today and half the pages time out",
         "the app keeps crashing right after I log in",
         "the {feature} screen is blank on {browser}",
-        "my {product} keeps disconnecting every few minutes",
+        "my {gadget} keeps disconnecting every few minutes",
         "the order history page shows {error}",
         "I can't attach photos, the upload bar gets stuck at 99%",
         "the app won't install on my {device}, it says incompatible",
@@ -282,14 +392,14 @@ PROBLEMS: dict[str, list[str]] = {
     ],
     "refund_request": [
         "I returned order {order} {date} and still haven't seen my refund",
-        "the {product} doesn't fit",
+        "the {product} isn't what I needed",
         "the {product} looks nothing like the pictures",
         "I cancelled order {order} before it shipped",
         "the refund I got was only {amount} but I paid {amount2}",
         "I changed my mind about the {product}, it's still unopened",
         "the {plan} plan doesn't do what was advertised",
         "you sent me the wrong item",
-        "the {product} stopped working after a week",
+        "the {gadget} stopped working after a week",
         "I bought the {product} twice by mistake",
         "my subscription renewed by accident",
         "I was told my refund was approved {date} but nothing has shown up on {payment}",
@@ -439,7 +549,7 @@ VAGUE: list[tuple[str, tuple[str, ...]]] = [
     ("I have a question about what I'm paying each month", (B, R)),
     ("something's not working", (T, A)),
     ("it's not working again", (T, A)),
-    ("the {product} is acting weird", (T, R)),
+    ("the {gadget} is acting weird", (T, R)),
     ("I'm having issues with the app", (T, A)),
     ("the app isn't behaving since {date}", (T, A)),
     ("something's wrong with the website", (T, A, B)),
@@ -457,7 +567,7 @@ VAGUE: list[tuple[str, tuple[str, ...]]] = [
     ("help with my order please", (S, R, B)),
     ("payment problem", (B, T)),
     ("cancel my order", (R, S)),
-    ("the {product} I got", (R, S, T)),
+    ("the {gadget} I got", (R, S, T)),
 ]
 VAGUE_BY_LABEL: dict[str, list[str]] = {
     label: [text for text, labels in VAGUE if label in labels] for label in LABELS
@@ -465,32 +575,72 @@ VAGUE_BY_LABEL: dict[str, list[str]] = {
 
 TERSE: dict[str, list[str]] = {
     "billing": [
-        "wrong charge on my card", "need invoice for {date}", "why was I charged {amount}",
-        "update payment method please", "billed twice this month", "how do I change plan",
-        "promo code not applied", "charged twice?? explain", "card declined again",
-        "where's my receipt", "invoice please", "next billing date?", "charge of {amount}??",
+        "wrong charge on my card",
+        "need invoice for {date}",
+        "why was I charged {amount}",
+        "update payment method please",
+        "billed twice this month",
+        "how do I change plan",
+        "promo code not applied",
+        "charged twice?? explain",
+        "card declined again",
+        "where's my receipt",
+        "invoice please",
+        "next billing date?",
+        "charge of {amount}??",
     ],
     "shipping": [
-        "where is my package", "order {order} not arrived", "tracking not updating",
-        "package says delivered, not here", "change delivery address please", "still waiting on my order",
-        "when will it ship", "do you ship to {country}", "parcel stuck in customs", "where's my order??",
-        "order {order} status?", "no tracking number yet",
+        "where is my package",
+        "order {order} not arrived",
+        "tracking not updating",
+        "package says delivered, not here",
+        "change delivery address please",
+        "still waiting on my order",
+        "when will it ship",
+        "do you ship to {country}",
+        "parcel stuck in customs",
+        "where's my order??",
+        "order {order} status?",
+        "no tracking number yet",
     ],
     "technical_issue": [
-        "app keeps crashing", "{error} on upload", "site won't load", "app crashed again",
-        "sync broken after update", "notifications not working", "blank screen on {device}",
-        "app frozen on startup", "{browser} page not loading", "app crashes on {device}",
+        "app keeps crashing",
+        "{error} on upload",
+        "site won't load",
+        "app crashed again",
+        "sync broken after update",
+        "notifications not working",
+        "blank screen on {device}",
+        "app frozen on startup",
+        "{browser} page not loading",
+        "app crashes on {device}",
         "the app is broken",
     ],
     "account_access": [
-        "can't log in", "password reset not working", "account locked", "no 2fa code",
-        "can't log in to the app", "forgot my username", "reset email never came", "locked out again",
-        "can't sign in on {device}", "login not working", "verification code never arrives",
+        "can't log in",
+        "password reset not working",
+        "account locked",
+        "no 2fa code",
+        "can't log in to the app",
+        "forgot my username",
+        "reset email never came",
+        "locked out again",
+        "can't sign in on {device}",
+        "login not working",
+        "verification code never arrives",
     ],
     "refund_request": [
-        "refund please", "I want my money back", "refund for order {order}", "returning the {product}",
-        "where is my refund", "money back please", "refund not received yet", "please refund my order",
-        "refund the {amount} charge", "cancel and refund please", "need a refund",
+        "refund please",
+        "I want my money back",
+        "refund for order {order}",
+        "returning the {product}",
+        "where is my refund",
+        "money back please",
+        "refund not received yet",
+        "please refund my order",
+        "refund the {amount} charge",
+        "cancel and refund please",
+        "need a refund",
     ],
 }
 
@@ -510,7 +660,7 @@ DETAILS: dict[str, list[str]] = {
         "The last scan says 'in transit' from {city}.",
         "I need it before {date} because it's a gift.",
         "I paid for express delivery.",
-        "The tracking page just says 'label created'.",
+        'The tracking page just says "label created".',
         "{carrier} told me to contact you instead.",
         "I'm home most days so I don't understand how it was missed.",
         "The order confirmation email came through fine.",
@@ -547,12 +697,21 @@ DETAILS: dict[str, list[str]] = {
     ],
 }
 
+# Intents whose messages get confused with each other in real queues.
+NEIGHBOURS: dict[str, list[str]] = {
+    "billing": ["refund_request", "account_access"],
+    "shipping": ["refund_request"],
+    "technical_issue": ["account_access"],
+    "account_access": ["technical_issue", "billing"],
+    "refund_request": ["billing", "shipping"],
+}
+
 # Class-neutral sentences: they add length and shared vocabulary without carrying the intent.
 CONTEXT = [
     "I've been a customer for {years} years.",
     "I already tried the live chat.",
     "This is my {nth} email about this.",
-    "I ordered a {product} {date}.",
+    "I ordered the {product} {date}.",
     "I'm writing from the email on my account.",
     "Not sure if this is the right place to ask.",
     "Quick question.",
@@ -573,24 +732,48 @@ CONTEXT = [
 
 OPENERS: dict[str, list[str]] = {
     "polite": [
-        "Hi,", "Hello,", "Hi there,", "Good morning,", "Hello support team,", "Dear Sir or Madam,",
-        "Hey,", "Hi team,", "Good afternoon,", "Hello, I hope you're well.",
+        "Hi,",
+        "Hello,",
+        "Hi there,",
+        "Good morning,",
+        "Hello support team,",
+        "Dear Sir or Madam,",
+        "Hey,",
+        "Hi team,",
+        "Good afternoon,",
+        "Hello, I hope you're well.",
     ],
     "angry": [
-        "This is ridiculous.", "I'm really fed up.", "Seriously?!", "Unacceptable.",
-        "Third time writing!!", "I am extremely frustrated.", "What is going on with your company?",
+        "This is ridiculous.",
+        "I'm really fed up.",
+        "Seriously?!",
+        "Unacceptable.",
+        "Third time writing!!",
+        "I am extremely frustrated.",
+        "What is going on with your company?",
         "Honestly this is a joke.",
     ],
     "terse": ["", "", "", "Hi.", "Support:"],
 }
 CLOSERS: dict[str, list[str]] = {
     "polite": [
-        "Thanks!", "Thank you in advance.", "Many thanks, {name}", "Appreciate the help.",
-        "Kind regards, {name}", "Cheers", "Thanks so much.", "Best, {name}", "Thank you!",
+        "Thanks!",
+        "Thank you in advance.",
+        "Many thanks, {name}",
+        "Appreciate the help.",
+        "Kind regards, {name}",
+        "Cheers",
+        "Thanks so much.",
+        "Best, {name}",
+        "Thank you!",
     ],
     "angry": [
-        "Fix this now.", "I expect an answer today.", "Otherwise I'm leaving a bad review.",
-        "Worst service ever.", "Sort it out.", "Don't send me another canned reply.",
+        "Fix this now.",
+        "I expect an answer today.",
+        "Otherwise I'm leaving a bad review.",
+        "Worst service ever.",
+        "Sort it out.",
+        "Don't send me another canned reply.",
         "I want this resolved immediately.",
     ],
     "terse": ["", "", "", "thx", "Thanks."],
@@ -636,8 +819,10 @@ PARAPHRASES: list[tuple[str, list[str]]] = [
 
 def paraphrase(text: str, rng: random.Random, rate: float) -> str:
     for phrase, alternatives in PARAPHRASES:
-        if phrase in text and rng.random() < rate:
-            text = text.replace(phrase, rng.choice(alternatives), 1)
+        pattern = rf"(?<!\w){re.escape(phrase)}(?!\w)"  # whole words only: "order" but not "ordered"
+        if re.search(pattern, text) and rng.random() < rate:
+            replacement = rng.choice(alternatives)
+            text = re.sub(pattern, lambda _m, r=replacement: r, text, count=1)
     return text
 
 
@@ -742,10 +927,14 @@ def compose(label: str, rng: random.Random, allow_newlines: bool) -> tuple[str, 
         if long_form or rng.random() < 0.15:
             k = rng.randint(2, 3) if very_long else rng.randint(1, 2) if long_form else 1
             context = rng.sample(CONTEXT, k=k)
+        # Supporting details mostly come from the intent, sometimes from a confusable neighbour.
+        pool = list(DETAILS[label])
+        if rng.random() < NEIGHBOUR_DETAIL_RATE:
+            pool += rng.sample(DETAILS[rng.choice(NEIGHBOURS[label])], k=3)
         if long_form:
-            details = rng.sample(DETAILS[label], k=rng.randint(3, 4) if very_long else rng.randint(1, 3))
+            details = rng.sample(pool, k=rng.randint(3, 4) if very_long else rng.randint(1, 3))
         elif rng.random() < 0.2:
-            details = [rng.choice(DETAILS[label])]
+            details = [rng.choice(pool)]
         if borrowed or (label == "refund_request" and rng.random() < 0.8):
             tail.append(rng.choice(ASKS[label]))
         elif rng.random() < 0.75:
@@ -827,7 +1016,10 @@ def add_bad_rows(rows: list[dict[str, str]], rng: random.Random) -> list[dict[st
 def write_delimited(path: Path, rows: list[dict[str, str]], delimiter: str) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(
-            fh, fieldnames=["text", "label"], delimiter=delimiter, quoting=csv.QUOTE_MINIMAL,
+            fh,
+            fieldnames=["text", "label"],
+            delimiter=delimiter,
+            quoting=csv.QUOTE_MINIMAL,
             lineterminator="\n",
         )
         writer.writeheader()

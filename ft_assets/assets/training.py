@@ -8,6 +8,7 @@ import dagster as dg
 from datasets import load_from_disk
 
 from ft_assets.assets.metadata import md_table
+from ft_assets.tokenizing.encode import shorten
 from ft_assets.tokenizing.versioning import combine
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
@@ -57,6 +58,9 @@ def fine_tuned_model(
         )
     version = model_version(tokenized_dataset, config, fingerprint)
     dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
+    if config.max_length < tokenized_dataset["max_length"]:
+        context.log.info(f"cutting rows from {tokenized_dataset['max_length']} to {config.max_length} tokens")
+        dataset = shorten(dataset, config.max_length)
     checkpoints = checkpoint_dir_for(artifact_store, version)
     rel = f"fine_tuned_model/{version}"
     with artifact_store.write_dir(rel) as staging:

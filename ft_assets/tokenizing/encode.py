@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from datasets import DatasetDict
 from tokenizers import Encoding, Tokenizer
 
 
@@ -57,3 +58,20 @@ def label_order(labels: list[str]) -> list[str]:
     if all(label.lstrip("-").isdigit() for label in unique):
         return sorted(unique, key=int)
     return unique
+
+
+def shorten(dataset: DatasetDict, max_length: int) -> DatasetDict:
+    """Cut already-tokenized rows to max_length, keeping the final special token ([SEP], </s>).
+
+    Lets training use a shorter max_length than tokenized_dataset was built with, without re-tokenizing.
+    """
+
+    def cut(batch: dict[str, list[list[int]]]) -> dict[str, list[list[int]]]:
+        out = {}
+        for name in ("input_ids", "attention_mask", "token_type_ids"):
+            if name in batch:
+                out[name] = [row if len(row) <= max_length else row[: max_length - 1] + row[-1:] for row in batch[name]]
+        out["length"] = [len(row) for row in out["input_ids"]]
+        return out
+
+    return dataset.map(cut, batched=True, desc=None)

@@ -61,7 +61,7 @@ def normalise_text(text: pd.Series) -> pd.Series:
 
 
 def label_keys(labels: pd.Series) -> pd.Series:
-    """Labels as strings (files give "0"/1 alike); missing or blank labels become ""."""
+    """Labels as strings (an integer label 1 and a string "1" are one class); missing or blank -> ""."""
     keys = labels.astype("string")
     return keys.where(keys.str.strip().ne("").fillna(False), "")
 

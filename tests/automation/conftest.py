@@ -69,3 +69,22 @@ def materialize(
         run_config=run_config,
         raise_on_error=False,
     )
+
+
+@pytest.fixture(scope="package")
+def trained_chain(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Iterator[object]:
+    """A new batch carried through the whole graph once; the training step crashes and is retried."""
+    from tests.automation.chain import run_chain
+
+    root = tmp_path_factory.mktemp("chain")
+    folder = root / "raw"
+    folder.mkdir()
+    write_csv(folder / "batch1.csv", make_rows(40, seed=1))
+    write_jsonl(folder / "batch2.jsonl", make_rows(10, seed=2, prefix="b2 "))
+    artifacts = root / "artifacts"
+    with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as inst:
+        mp.setenv(DATA_DIR_ENV, str(folder))
+        mp.setenv(ARTIFACTS_DIR_ENV, str(artifacts))
+        resources = build_resources(artifacts_root=str(artifacts), base_model=str(tiny_model_dir))
+        chain_defs = dg.Definitions(assets=ALL_ASSETS, sensors=SENSORS, resources=resources)
+        yield run_chain(chain_defs, inst, artifacts, mp)

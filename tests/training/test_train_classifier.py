@@ -29,7 +29,7 @@ def test_output_is_a_self_contained_safetensors_model_dir(baseline_run):
     assert [p.name for p in model_dir.parent.iterdir() if p.name.startswith(".")] == []
 
 
-def test_saved_model_is_the_best_checkpoint(baseline_run):
+def test_best_metric_and_step_come_from_the_evaluations(baseline_run):
     outcome = baseline_run.outcome
     evaluations = outcome.evaluations
     assert [e["epoch"] for e in evaluations] == [1.0, 2.0, 3.0]
@@ -40,6 +40,29 @@ def test_saved_model_is_the_best_checkpoint(baseline_run):
     saved = weights(outcome.model_dir)
     assert saved.keys() == best_weights.keys()
     assert all(torch.equal(saved[name], best_weights[name]) for name in saved)
+
+
+class _FirstEpochLooksBest(TrainerCallback):
+    """Rewrites the validation metric in place (the Trainer ranks checkpoints on this same dict),
+    so the best checkpoint is known in advance and is not the last one."""
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        metrics["eval_macro_f1"] = 1.0 if state.global_step == STEPS_PER_EPOCH else 0.0
+
+
+def test_best_checkpoint_not_the_last_weights_is_exported(tiny_dataset, tiny_model_dir, tmp_path):
+    config = tiny_config(epochs=2)
+    outcome = train_classifier(
+        tiny_dataset, TINY_LABELS, tiny_model_dir, config, CPU, tmp_path / "m", tmp_path / "ck", LogCapture(),
+        callbacks=[_FirstEpochLooksBest()],
+    )  # fmt: skip
+    assert (outcome.best_step, outcome.best_epoch, outcome.best_metric) == (STEPS_PER_EPOCH, 1.0, 1.0)
+    assert outcome.global_step == 2 * STEPS_PER_EPOCH
+    saved = weights(outcome.model_dir)
+    best = weights(tmp_path / "ck" / f"checkpoint-{STEPS_PER_EPOCH}")
+    last = weights(tmp_path / "ck" / f"checkpoint-{2 * STEPS_PER_EPOCH}")
+    assert all(torch.equal(saved[name], best[name]) for name in saved)
+    assert not torch.equal(saved["classifier.weight"], last["classifier.weight"])
 
 
 def test_outcome_counts_what_was_trained(baseline_run, tiny_dataset):

@@ -1,0 +1,85 @@
+"""One pass of the real automation over the whole graph: sensor, daemon ticks, and the launched runs.
+
+Training is the slow part, so the package shares one pass (see conftest.trained_chain). The training
+step crashes once after its first checkpoint, from the test side: `train_classifier` is wrapped to add
+a Trainer callback, and the retry delay is shortened; production code carries no test hook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from transformers import TrainerCallback
+
+import ft_assets.assets.training as training_asset
+from ft_assets.automation import new_data_sensor
+from ft_assets.definitions import ALL_ASSETS
+from tests.automation.conftest import evaluate, materialize
+
+TRAIN = {
+    "epochs": 2, "max_length": 32, "learning_rate": 1e-2, "batch_size": 8, "warmup_ratio": 0.0,
+    "early_stopping_patience": 0, "seed": 7,
+}
+CHAIN_CONFIG = {
+    "ops": {
+        "tokenized_dataset": {"config": {"max_length": 32}},
+        "fine_tuned_model": {"config": TRAIN},
+        "onnx_model": {"config": {"parity_texts": 16, "latency_texts": 4}},
+    }
+}
+
+
+class SimulatedCrash(RuntimeError):
+    pass
+
+
+class CrashAfterFirstCheckpoint(TrainerCallback):
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        raise SimulatedCrash(f"simulated crash after checkpoint-{state.global_step}")
+
+
+@dataclass
+class ChainRun:
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    artifacts: Path
+    requested: set[str]
+    run: dg.ExecuteInProcessResult
+    requested_after: set[str]
+    tick: object
+    training_calls: int
+
+
+def training_op() -> dg.OpDefinition:
+    return next(a for a in ALL_ASSETS if dg.AssetKey("fine_tuned_model") in a.keys).op
+
+
+def run_chain(defs: dg.Definitions, instance: dg.DagsterInstance, artifacts: Path, mp: pytest.MonkeyPatch) -> ChainRun:
+    real_train = training_asset.train_classifier
+    calls: list[int] = []
+
+    def crash_first_attempt(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            kwargs["callbacks"] = [*kwargs.get("callbacks", ()), CrashAfterFirstCheckpoint()]
+        return real_train(*args, **kwargs)
+
+    mp.setattr(training_asset, "train_classifier", crash_first_attempt)
+    policy = training_op().retry_policy
+    # Same number of retries as production, without production's 15 s wait.
+    mp.setattr(training_op(), "_retry_policy", dg.RetryPolicy(max_retries=policy.max_retries, delay=0.1))
+
+    _, tick = evaluate(defs, instance)
+    context = dg.build_sensor_context(instance=instance, definitions=defs)
+    [request] = new_data_sensor.evaluate_tick(context).run_requests
+    assert materialize(defs, instance, ["raw_examples"], request.run_config).success
+    requested, tick = evaluate(defs, instance, tick)
+    quiet, tick = evaluate(defs, instance, tick)
+    assert quiet == set()
+    run = materialize(defs, instance, requested, CHAIN_CONFIG)
+    requested_after, tick = evaluate(defs, instance, tick)
+    return ChainRun(defs, instance, artifacts, requested, run, requested_after, tick, len(calls))

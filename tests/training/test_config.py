@@ -1,0 +1,54 @@
+"""TrainConfig: defaults, Launchpad descriptions and range validation."""
+
+from __future__ import annotations
+
+import pydantic
+import pytest
+
+from ft_assets.training import TrainConfig
+
+
+def test_defaults_suit_a_short_minilm_cpu_run():
+    config = TrainConfig()
+    assert (config.epochs, config.batch_size, config.max_length, config.seed) == (3, 32, 128, 42)
+    assert config.learning_rate == pytest.approx(1e-4)
+    assert (config.max_steps, config.frozen_layers, config.class_weights) == (-1, 0, False)
+    assert config.metric_for_best_model == "macro_f1" and config.greater_is_better
+
+
+def test_every_field_has_a_description_for_the_launchpad():
+    fields = TrainConfig.model_fields
+    assert set(fields) == {
+        "epochs", "learning_rate", "batch_size", "gradient_accumulation_steps", "warmup_ratio",
+        "weight_decay", "max_length", "seed", "early_stopping_patience", "frozen_layers",
+        "class_weights", "max_steps", "eval_batch_size", "metric_for_best_model",
+    }  # fmt: skip
+    assert all(field.description for field in fields.values())
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"epochs": 0},
+        {"learning_rate": 0.0},
+        {"learning_rate": -1e-4},
+        {"batch_size": 0},
+        {"gradient_accumulation_steps": 0},
+        {"warmup_ratio": 1.0},
+        {"weight_decay": -0.1},
+        {"max_length": 4},
+        {"early_stopping_patience": -1},
+        {"frozen_layers": -1},
+        {"max_steps": 0},
+        {"max_steps": -2},
+        {"metric_for_best_model": "f1"},
+    ],
+)
+def test_out_of_range_values_are_rejected(bad):
+    with pytest.raises(pydantic.ValidationError):
+        TrainConfig(**bad)
+
+
+def test_loss_is_minimised_other_metrics_maximised():
+    assert not TrainConfig(metric_for_best_model="loss").greater_is_better
+    assert TrainConfig(metric_for_best_model="accuracy").greater_is_better
