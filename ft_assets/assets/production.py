@@ -21,7 +21,9 @@ class PromotionConfig(dg.Config):
         default="macro_f1", description="Test-split score that decides promotion."
     )
     tolerance: float = Field(
-        default=0.0, ge=0.0, description="The challenger may score this much below the champion and still win."
+        default=0.0,
+        ge=0.0,
+        description="The challenger may score this much below the champion and still win.",
     )
 
 
@@ -69,7 +71,9 @@ def production_model(
         "reason": decision.reason,
         "metrics": {k: report[k] for k in ("accuracy", "macro_f1", "macro_precision", "macro_recall")},
     }
-    if decision.promote and champion_version == onnx_model["model_version"]:
+    already_live = decision.promote and champion_version == onnx_model["model_version"]
+    if already_live:
+        # A retrain on unchanged data (the weekly schedule) rebuilds the same version: say so, move nothing.
         context.log.info(f"model {champion_version} is already in production; nothing to move")
     elif decision.promote:
         with tempfile.TemporaryDirectory(prefix="ft-bundle-") as tmp:
@@ -85,16 +89,19 @@ def production_model(
         registry.record_rejection(entry)
         context.log.warning(f"kept {champion_version}: {decision.reason}")
     production_version = onnx_model["model_version"] if decision.promote else champion_version
+    outcome = "already in production" if already_live else "promoted" if decision.promote else "kept champion"
     return dg.Output(
         {**entry, "promoted": decision.promote, "production_version": production_version,
          "path": artifact_store.uri(PRODUCTION)},
         metadata={
-            "decision": dg.MetadataValue.text("promoted" if decision.promote else "kept champion"),
+            "decision": dg.MetadataValue.text(outcome),
             "reason": dg.MetadataValue.text(decision.reason),
             "challenger_version": dg.MetadataValue.text(onnx_model["model_version"]),
             f"challenger_{config.metric}": dg.MetadataValue.float(round(challenger, 4)),
             "champion_version": dg.MetadataValue.text(str(champion_version)),
-            f"champion_{config.metric}": dg.MetadataValue.float(round(champion, 4) if champion is not None else -1.0),
+            f"champion_{config.metric}": dg.MetadataValue.float(
+                round(champion, 4) if champion is not None else -1.0
+            ),
             "production_version": dg.MetadataValue.text(str(production_version)),
             "bundle_path": dg.MetadataValue.path(artifact_store.uri(PRODUCTION)),
             "data_version": dg.MetadataValue.text(report["data_version"]),

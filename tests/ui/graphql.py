@@ -1,33 +1,18 @@
-"""The few GraphQL calls the UI test makes against the running webserver."""
+"""The GraphQL queries the UI test makes against the running webserver before it opens a browser."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import requests
 
-ASSET_JOB = "__ASSET_JOB"
-REPOSITORY = "__repository__"
+from tests.ui.server import wait_until
+
 IN_PROGRESS = ["QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"]
 
 LOCATIONS = """
 query { workspaceOrError { __typename ... on Workspace { locationEntries {
   name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }
-"""
-
-LAUNCH = """
-mutation Launch($params: ExecutionParams!) { launchPipelineExecution(executionParams: $params) {
-  __typename
-  ... on LaunchRunSuccess { run { runId } }
-  ... on RunConfigValidationInvalid { errors { message } }
-  ... on PythonError { message }
-  ... on Error { message }
-} }
-"""
-
-RUN_STATUS = """
-query Status($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status } } }
 """
 
 RUNS = """
@@ -48,42 +33,28 @@ class GraphQL:
             raise RuntimeError(f"GraphQL errors: {body['errors']}")
         return body["data"]
 
+    def location_entries(self) -> list[dict[str, Any]]:
+        return list(self.query(LOCATIONS)["workspaceOrError"].get("locationEntries") or [])
+
     def wait_for_location(self, timeout: float) -> str:
-        """Name of the one code location, once it has loaded without error."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            entries = self.query(LOCATIONS)["workspaceOrError"].get("locationEntries") or []
-            loaded = [e for e in entries if e["loadStatus"] == "LOADED"]
-            if entries and len(loaded) == len(entries):
-                errors = [e for e in loaded if e["locationOrLoadError"]["__typename"] != "RepositoryLocation"]
-                if errors:
-                    raise RuntimeError(f"code location failed to load: {errors}")
-                return str(loaded[0]["name"])
-            time.sleep(1)
-        raise TimeoutError(f"code location did not load within {timeout:.0f}s")
+        """Name of the code location once it has loaded; raises if it loaded with an error."""
 
-    def launch_asset_job(self, location: str, run_config: dict[str, Any]) -> str:
-        params = {
-            "selector": {"repositoryLocationName": location, "repositoryName": REPOSITORY, "jobName": ASSET_JOB},
-            "runConfigData": run_config,
-            "mode": "default",
-        }
-        result = self.query(LAUNCH, params=params)["launchPipelineExecution"]
-        if result["__typename"] != "LaunchRunSuccess":
-            raise RuntimeError(f"launch failed: {result}")
-        return str(result["run"]["runId"])
+        def loaded() -> bool:
+            entries = self.location_entries()
+            return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
 
-    def run_status(self, run_id: str) -> str:
-        return str(self.query(RUN_STATUS, runId=run_id)["runOrError"]["status"])
-
-    def wait_for_run(self, run_id: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = self.run_status(run_id)
-            if status not in IN_PROGRESS:
-                return status
-            time.sleep(1)
-        raise TimeoutError(f"run {run_id} still {status} after {timeout:.0f}s")
+        if not wait_until(loaded, timeout, 1):
+            raise TimeoutError(f"the code location did not load within {timeout:.0f}s")
+        (entry,) = self.location_entries()
+        outcome = entry["locationOrLoadError"]
+        if outcome["__typename"] != "RepositoryLocation":
+            raise RuntimeError(f"code location {entry['name']} failed to load: {outcome}")
+        return str(entry["name"])
 
     def runs_in_progress(self) -> list[dict[str, str]]:
         return list(self.query(RUNS, statuses=IN_PROGRESS)["runsOrError"]["results"])
+
+    def wait_for_idle(self, timeout: float) -> None:
+        """Wait until no run is queued or running (a sensor may have requested one)."""
+        if not wait_until(lambda: not self.runs_in_progress(), timeout, 1):
+            raise TimeoutError(f"runs still in progress after {timeout:.0f}s: {self.runs_in_progress()}")

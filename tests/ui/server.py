@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,9 +17,11 @@ import requests
 
 # A child started from a non-interactive shell inherits SIGINT as ignored (ARCHITECTURE.md); restore it
 # before exec so `dagster dev` and its children can be stopped the way Ctrl-C stops them.
-RESTORE_SIGINT = "import os,signal,sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
+RESTORE_SIGINT = (
+    "import os,signal,sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
+)
 
-# Runs are launched by the test, never by automation: the asset daemon (automation conditions) is off.
+# Runs come from the test alone: the asset daemon (automation conditions) is off, sensors still tick.
 INSTANCE_YAML = """\
 telemetry:
   enabled: false
@@ -44,7 +47,7 @@ def write_instance_yaml(dagster_home: Path) -> Path:
 
 
 def pids_with_env(name: str, value: str) -> list[int]:
-    """Processes whose environment holds name=value: everything this server started, wherever it went."""
+    """Processes whose environment holds name=value (zombies have none)."""
     needle = f"{name}={value}".encode()
     found = []
     for entry in Path("/proc").iterdir():
@@ -59,9 +62,33 @@ def pids_with_env(name: str, value: str) -> list[int]:
     return found
 
 
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes whose process group is pgid."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
 @dataclass
 class DagsterDevServer:
-    """`dagster dev` on a free loopback port against its own DAGSTER_HOME, started from `cwd`."""
+    """`dagster dev` on a free loopback port against its own DAGSTER_HOME, started from `cwd` (`make ui`)."""
 
     cwd: Path
     dagster_home: Path
@@ -77,7 +104,8 @@ class DagsterDevServer:
     def start(self) -> None:
         write_instance_yaml(self.dagster_home)
         dagster = str(Path(sys.executable).parent / "dagster")
-        command = [sys.executable, "-c", RESTORE_SIGINT, dagster, "dev", "-h", "127.0.0.1", "-p", str(self.port)]
+        serve = ["dev", "-h", "127.0.0.1", "-p", str(self.port)]  # what `make ui` runs, on a free port
+        command = [sys.executable, "-c", RESTORE_SIGINT, dagster, *serve]
         env = {**os.environ, **self.env, "DAGSTER_HOME": str(self.dagster_home)}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
@@ -85,47 +113,42 @@ class DagsterDevServer:
             )
 
     def wait_until_up(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answers() -> bool:
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"dagster dev exited early; see {self.log_path}")
             try:
-                if requests.get(f"{self.url}/server_info", timeout=2).ok:
-                    return
+                return requests.get(f"{self.url}/server_info", timeout=2).ok
             except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError(f"dagster dev did not answer on {self.url} within {timeout:.0f}s; see {self.log_path}")
+                return False
 
-    def leftovers(self) -> list[int]:
-        return pids_with_env("DAGSTER_HOME", str(self.dagster_home))
+        if not wait_until(answers, timeout, interval=0.5):
+            raise TimeoutError(f"no answer on {self.url} after {timeout:.0f}s; see {self.log_path}")
 
-    def stop(self, grace: float = 20.0) -> None:
-        """SIGINT to the process group (as Ctrl-C would), then SIGKILL whatever it started that remains."""
+    def alive(self) -> list[int]:
+        """Live processes of this server: its process group, plus anything else carrying its DAGSTER_HOME."""
         if self.process is None:
-            return
-        pgid = self.process.pid  # start_new_session: the leader's pid is the group id
-        for sig, wait in ((signal.SIGINT, grace), (signal.SIGKILL, 5.0)):
-            if self.process.poll() is None or self.leftovers():
-                try:
-                    os.killpg(pgid, sig)
-                except ProcessLookupError:
-                    pass
-                for pid in self.leftovers():  # a run worker that left the group still carries our DAGSTER_HOME
-                    try:
-                        os.kill(pid, sig)
-                    except ProcessLookupError:
-                        pass
-                deadline = time.monotonic() + wait
-                while time.monotonic() < deadline and (self.process.poll() is None or self.leftovers()):
-                    time.sleep(0.2)
-        self.process.wait(timeout=5)
+            return []
+        members = group_members(self.process.pid)  # start_new_session: the leader's pid is the group id
+        return sorted({*members, *pids_with_env("DAGSTER_HOME", str(self.dagster_home))})
 
     def is_gone(self) -> bool:
-        if self.process is None or self.process.poll() is None:
-            return False
-        try:
-            os.killpg(self.process.pid, 0)
-        except ProcessLookupError:
-            return not self.leftovers()
-        return False
+        return self.process is not None and self.process.poll() is not None and not self.alive()
+
+    def stop(self, grace: float = 20.0) -> None:
+        """Ctrl-C (SIGINT to the group), then SIGTERM and SIGKILL for whatever it started that remains."""
+        if self.process is None:
+            return
+        process = self.process
+        self._signal(signal.SIGINT)
+        wait_until(lambda: process.poll() is not None, grace)
+        # Code servers outlive `dagster dev` until their heartbeat times out; they hold nothing to save.
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if not self.is_gone():
+                self._signal(sig)
+                wait_until(self.is_gone, 5)
+        process.wait(timeout=5)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        for pid in self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)

@@ -68,12 +68,14 @@ def prepare_workspace(root: Path) -> UiWorkspace:
 
 
 def materialize_all(workspace: UiWorkspace) -> dg.ExecuteInProcessResult:
-    """Every asset and check, recorded in the workspace's instance, as `make run` records them.
+    """Every asset and check, in process and recorded in the workspace's instance, as `make run` does.
 
-    Done before the server starts so that new_data_sensor finds the data version already materialized
-    and requests nothing: the UI then shows exactly one run.
+    Its first step (raw_examples) lands within seconds, long before a booting `dagster dev` loads the
+    code location and ticks new_data_sensor, which then finds the data version materialized and skips.
     """
-    resources = build_resources(artifacts_root=str(workspace.artifacts_dir), base_model=str(workspace.model_dir))
+    resources = build_resources(
+        artifacts_root=str(workspace.artifacts_dir), base_model=str(workspace.model_dir)
+    )
     with dg.DagsterInstance.from_config(str(workspace.dagster_home)) as instance:
         return dg.materialize(
             [*ALL_ASSETS, *ALL_CHECKS],

@@ -1,0 +1,151 @@
+"""The champion/challenger gate of production_model, its registry log, and the rollback command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ft_assets.promotion import rollback
+from ft_assets.promotion.registry import Registry
+from ft_resources.artifact_store import ArtifactStore
+from ft_resources.bundle import LABELS_FILE, REPORT_FILE
+from tests.automation.conftest import materialize
+
+ONNX = dg.AssetKey("onnx_model")
+
+
+def trained_manifest(chain) -> dict:
+    """The onnx_model manifest the chain produced (the first materialization, before any crafted one)."""
+    [event] = chain.run.asset_materializations_for_node("onnx_model")
+    return json.loads(Path(event.metadata["path"].value).read_text())
+
+
+def bundle_copy(chain, name: str, version: str, rotate_labels: bool = False) -> Path:
+    """The trained ONNX folder under a new version; rotated labels make a same-graph, worse model."""
+    target = Path(shutil.copytree(trained_manifest(chain)["path"], chain.artifacts / "crafted" / name))
+    labels = json.loads((target / LABELS_FILE).read_text())
+    if rotate_labels:
+        names = list(labels.values())
+        labels = dict(zip(labels, names[1:] + names[:1], strict=True))
+        (target / LABELS_FILE).write_text(json.dumps(labels))
+    (target / REPORT_FILE).write_text(json.dumps({"model_version": version}))
+    return target
+
+
+def crown(chain, bundle: Path) -> None:
+    """Make `bundle` the production champion through the registry, as a past promotion would have."""
+    version = json.loads((bundle / REPORT_FILE).read_text())["model_version"]
+    Registry(ArtifactStore(root=str(chain.artifacts))).publish(bundle, {"model_version": version})
+
+
+def challenge_with(chain, bundle: Path | None = None, version: str | None = None) -> None:
+    """Record an onnx_model materialization: the trained one, or `bundle` posing as a new model."""
+    manifest = trained_manifest(chain)
+    if bundle is not None:
+        manifest = {**manifest, "path": str(bundle), "model_version": version}
+    path = chain.artifacts / "crafted" / f"onnx-{manifest['model_version']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest))
+    chain.instance.report_runless_asset_event(dg.AssetMaterialization(ONNX, metadata={"path": str(path)}))
+
+
+def gate(chain, **config: object) -> dict:
+    run = materialize(
+        chain.defs, chain.instance, ["production_model"], {"ops": {"production_model": {"config": config}}}
+    )
+    assert run.success
+    [event] = run.asset_materializations_for_node("production_model")
+    return {name: value.value for name, value in event.metadata.items()}
+
+
+def log(chain) -> list[dict]:
+    return Registry(ArtifactStore(root=str(chain.artifacts))).entries()
+
+
+def production_version(chain) -> str:
+    return json.loads((chain.artifacts / "production" / REPORT_FILE).read_text())["model_version"]
+
+
+def test_a_better_or_equal_challenger_is_promoted_and_logged(trained_chain):
+    chain = trained_chain
+    version = trained_manifest(chain)["model_version"]
+    for champion, rotate in (("worse-champion", True), ("equal-champion", False)):
+        crown(chain, bundle_copy(chain, champion, champion, rotate_labels=rotate))
+        challenge_with(chain)
+        outcome = gate(chain)
+        assert (outcome["decision"], outcome["champion_version"]) == ("promoted", champion)
+        assert ">=" in outcome["reason"]
+        assert production_version(chain) == version
+        entry = log(chain)[-1]
+        assert (entry["action"], entry["model_version"], entry["champion_version"]) == ("promote", version, champion)
+        assert entry["challenger_score"] >= entry["champion_score"]
+    assert entry["challenger_score"] == entry["champion_score"]  # the tie still promotes
+
+
+def test_a_worse_challenger_is_rejected_unless_the_tolerance_allows_it(trained_chain):
+    chain = trained_chain
+    version = trained_manifest(chain)["model_version"]
+    crown(chain, bundle_copy(chain, "champion", version))
+    challenge_with(chain, bundle_copy(chain, "worse", "worse-challenger", rotate_labels=True), "worse-challenger")
+    before = (chain.artifacts / "production" / LABELS_FILE).read_text()
+    outcome = gate(chain)
+    assert (outcome["decision"], outcome["production_version"]) == ("kept champion", version)
+    assert outcome["challenger_macro_f1"] < outcome["champion_macro_f1"]
+    assert (chain.artifacts / "production" / LABELS_FILE).read_text() == before
+    entry = log(chain)[-1]
+    assert (entry["action"], entry["model_version"], entry["champion_version"]) == (
+        "reject", "worse-challenger", version
+    )
+    assert "kept champion" in entry["reason"]
+    assert gate(chain, tolerance=1.0)["decision"] == "promoted"
+    assert production_version(chain) == "worse-challenger"
+    challenge_with(chain)
+
+
+def test_retraining_the_same_model_moves_nothing(trained_chain):
+    chain = trained_chain
+    version = trained_manifest(chain)["model_version"]
+    crown(chain, bundle_copy(chain, "same", version))
+    challenge_with(chain)
+    entries = len(log(chain))
+    outcome = gate(chain)
+    assert (outcome["decision"], outcome["production_version"]) == ("already in production", version)
+    assert len(log(chain)) == entries
+
+
+def test_rollback_restores_an_earlier_version(trained_chain, capsys):
+    chain = trained_chain
+    crown(chain, bundle_copy(chain, "old", "old-version", rotate_labels=True))
+    crown(chain, bundle_copy(chain, "new", "new-version"))
+    env = {**os.environ, "FT_ARTIFACTS_DIR": str(chain.artifacts)}
+    done = subprocess.run(
+        [sys.executable, "-m", "ft_assets.promotion.rollback", "old-version"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert production_version(chain) == "old-version"
+    restored = chain.artifacts / "production" / LABELS_FILE
+    assert restored.read_text() == (chain.artifacts / "registry" / "old-version" / LABELS_FILE).read_text()
+    assert log(chain)[-1]["action"] == "rollback"
+
+
+def test_rollback_lists_the_registry_and_refuses_unknown_versions(trained_chain, capsys, monkeypatch):
+    monkeypatch.setenv("FT_ARTIFACTS_DIR", str(trained_chain.artifacts))
+    assert rollback.main([]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == len(log(trained_chain))
+    assert rollback.main(["never-promoted"]) == 2
+    assert "never promoted" in capsys.readouterr().err
+
+
+@pytest.fixture(autouse=True)
+def _clean_crafted(trained_chain):
+    yield
+    shutil.rmtree(trained_chain.artifacts / "crafted", ignore_errors=True)

@@ -1,0 +1,94 @@
+"""The Dagster UI in a real browser, after the whole graph was materialized with a tiny model."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from ft_assets.training.config import TrainConfig
+from tests.ui.conftest import CHROMIUM, DagsterUI
+from tests.ui.screens import bounding_clip, save_screenshot
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install chromium (.ci/run installs it)"
+    ),
+]
+
+GROUPS = {
+    "data": [
+        "raw_examples", "validated_examples", "quarantined_examples", "dataset_splits", "tokenized_dataset"
+    ],
+    "training": ["fine_tuned_model", "evaluation_report"],
+    "serving": ["onnx_model", "production_model"],
+}
+ASSETS = [name for names in GROUPS.values() for name in names]
+BLOCKING_CHECKS = ["min_examples_per_class", "quarantine_rate"]
+CHECKS = sorted(["label_allowed", "label_conflict", "text_length", "text_not_blank", *BLOCKING_CHECKS])
+
+
+def open_asset_graph(page: Page, ui: DagsterUI) -> None:
+    page.goto(f"{ui.url}/asset-groups")
+    expect(page.get_by_text("Global asset lineage")).to_be_visible()
+    for group in GROUPS:
+        expect(page.get_by_text(group, exact=True).first).to_be_visible()
+
+
+def test_asset_graph_shows_every_asset_materialized(dagster_ui: DagsterUI, page: Page) -> None:
+    # Wide enough that the fitted graph draws full nodes (name, status, kinds), not truncated minimal ones.
+    page.set_viewport_size({"width": 2560, "height": 1100})
+    open_asset_graph(page, dagster_ui)
+    page.get_by_role("button", name="Hide navigation").click()
+    page.keyboard.press("Alt+e")  # groups start collapsed; ⌥E is the UI's "Expand all groups"
+    names = [page.get_by_text(name, exact=True) for name in ASSETS]
+    for name in names:
+        expect(name).to_be_visible()
+    expect(page.get_by_text("Materialized", exact=True)).to_have_count(len(ASSETS))
+    expect(page.get_by_text("6 / 6 Passed")).to_be_visible()  # validated_examples' checks, on its node
+    clip = bounding_clip(names, margin=120)
+    save_screenshot(page, "asset_graph", for_docs=True, clip=clip)
+
+
+def test_evaluation_report_shows_its_confusion_matrix(dagster_ui: DagsterUI, page: Page) -> None:
+    page.goto(f"{dagster_ui.url}/assets/evaluation_report?view=overview")
+    expect(page.get_by_text("Latest materialization")).to_be_visible()
+    rows = page.get_by_role("row")
+    for key in ("accuracy", "macro_f1", "n_test", "report", "training_curves"):
+        expect(rows.filter(has=page.get_by_text(key, exact=True))).to_have_count(1)
+    rows.filter(has=page.get_by_text("confusion_matrix", exact=True)).get_by_text("[Show Markdown]").click()
+    image = page.get_by_role("dialog").get_by_role("img", name="confusion matrix")
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert image.evaluate("img => img.naturalWidth") > 100
+    save_screenshot(page, "evaluation_report", for_docs=True)
+
+
+def test_validated_examples_checks_all_passed(dagster_ui: DagsterUI, page: Page) -> None:
+    page.goto(f"{dagster_ui.url}/assets/validated_examples?view=checks")
+    expect(page.get_by_text(f"Checks ({len(CHECKS)})")).to_be_visible()
+    for check in CHECKS:
+        expect(page.get_by_text(check, exact=True).first).to_be_visible()
+    expect(page.get_by_text("Succeeded", exact=True)).to_have_count(len(CHECKS))
+    for check in BLOCKING_CHECKS:
+        page.get_by_text(check, exact=True).first.click()
+        expect(page.get_by_text("This is a blocking asset check.")).to_be_visible()
+        expect(page.get_by_text("Passed", exact=True)).to_be_visible()
+    save_screenshot(page, "validated_examples_checks")
+
+
+def test_launchpad_shows_training_hyperparameters(dagster_ui: DagsterUI, page: Page) -> None:
+    open_asset_graph(page, dagster_ui)
+    page.get_by_role("button", name="Materialize all").locator("xpath=following::button[1]").click()
+    page.get_by_role("menuitem", name="Open launchpad").click()
+    dialog = page.get_by_role("dialog")
+    editor = dialog.locator(".CodeMirror")
+    expect(editor).to_contain_text("fine_tuned_model:")
+    defaults = TrainConfig()
+    for field in ("epochs", "learning_rate", "batch_size", "max_length", "seed"):
+        expect(editor).to_contain_text(f"{field}: {getattr(defaults, field)}")
+    dialog.locator(".CodeMirror-line").filter(has_text="learning_rate").first.click()
+    description = TrainConfig.model_fields["learning_rate"].description
+    assert description
+    expect(dialog).to_contain_text(description)
+    save_screenshot(page, "launchpad")
