@@ -5,7 +5,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export HF_HUB_OFFLINE ?= 1
-export TOKENIZERS_PARALLELISM ?= false
 RUN_CONFIG ?=
 PYTEST_ARGS ?=
 

@@ -46,6 +46,13 @@ def production_model(
     tokenized_dataset: dict[str, Any],
     artifact_store: ArtifactStore,
 ) -> dg.Output[dict[str, Any]]:
+    report = evaluation_report["report"]
+    if report["model_version"] != onnx_model["model_version"]:
+        # report.json travels in the bundle; it must describe the graph beside it, not an older model.
+        raise dg.Failure(
+            f"onnx_model is model {onnx_model['model_version']} but evaluation_report scored model "
+            f"{report['model_version']}; materialize evaluation_report and onnx_model together first."
+        )
     registry = Registry(artifact_store)
     test = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))["test"]
     names = tokenized_dataset["label_names"]
@@ -60,7 +67,6 @@ def production_model(
         champion_version = json.loads((champion_dir / REPORT_FILE).read_text()).get("model_version")
         champion = score_bundle(champion_dir, texts, truth, config.metric, max_length)
     decision = decide(challenger, champion, config.metric, config.tolerance)
-    report = evaluation_report["report"]
     entry = {
         "model_version": onnx_model["model_version"],
         "data_version": report["data_version"],

@@ -33,11 +33,9 @@ def build_dataset_dict(
         "length": [len(ids) for ids in encoded.columns["input_ids"]],
         "text": texts,
     }
+    full = Dataset.from_dict(columns)
     splits = frame["split"].to_numpy()
-    parts = {}
-    for split in SPLITS:
-        index = np.flatnonzero(splits == split)
-        parts[split] = Dataset.from_dict({name: [values[i] for i in index] for name, values in columns.items()})
+    parts = {split: full.select(np.flatnonzero(splits == split)) for split in SPLITS}
     return DatasetDict(parts), encoded.full_lengths
 
 

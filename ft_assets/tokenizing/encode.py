@@ -40,15 +40,18 @@ def encode_texts(
     plain.no_truncation()
     plain.no_padding()
     encodings: list[Encoding] = plain.encode_batch(texts)
-    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if with_token_types else [])
-    columns: dict[str, list[list[int]]] = {name: [] for name in names}
-    for enc in encodings:
-        special = enc.special_tokens_mask
-        columns["input_ids"].append(_cut(enc.ids, special, max_length))
-        columns["attention_mask"].append(_cut(enc.attention_mask, special, max_length))
-        if with_token_types:
-            columns["token_type_ids"].append(_cut(enc.type_ids, special, max_length))
-    lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+    ids = [enc.ids for enc in encodings]
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    too_long = np.flatnonzero(lengths > max_length)
+    for i in too_long:
+        ids[i] = _cut(ids[i], encodings[i].special_tokens_mask, max_length)
+    # Unpadded single sequences attend to every token, so the mask needs no per-encoding conversion.
+    columns: dict[str, list[list[int]]] = {"input_ids": ids, "attention_mask": [[1] * len(row) for row in ids]}
+    if with_token_types:
+        types = [enc.type_ids for enc in encodings]
+        for i in too_long:
+            types[i] = _cut(types[i], encodings[i].special_tokens_mask, max_length)
+        columns["token_type_ids"] = types
     return EncodedTexts(columns=columns, full_lengths=lengths)
 
 

@@ -7,6 +7,7 @@ a Trainer callback, and the retry delay is shortened; production code carries no
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,9 @@ CHAIN_CONFIG = {
 }
 
 
-class SimulatedCrash(RuntimeError):
-    pass
-
-
 class CrashAfterFirstCheckpoint(TrainerCallback):
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        raise SimulatedCrash(f"simulated crash after checkpoint-{state.global_step}")
+        raise RuntimeError(f"simulated crash after checkpoint-{state.global_step}")
 
 
 @dataclass
@@ -52,13 +49,17 @@ class ChainRun:
     requested_after: set[str]
     tick: object
     training_calls: int
+    production_files: set[str]  # as the run left them; the promotion tests move production afterwards
+    production_report: dict[str, Any]
 
 
 def training_op() -> dg.OpDefinition:
     return next(a for a in ALL_ASSETS if dg.AssetKey("fine_tuned_model") in a.keys).op
 
 
-def run_chain(defs: dg.Definitions, instance: dg.DagsterInstance, artifacts: Path, mp: pytest.MonkeyPatch) -> ChainRun:
+def run_chain(
+    defs: dg.Definitions, instance: dg.DagsterInstance, artifacts: Path, mp: pytest.MonkeyPatch
+) -> ChainRun:
     real_train = training_asset.train_classifier
     calls: list[int] = []
 
@@ -82,4 +83,8 @@ def run_chain(defs: dg.Definitions, instance: dg.DagsterInstance, artifacts: Pat
     assert quiet == set()
     run = materialize(defs, instance, requested, CHAIN_CONFIG)
     requested_after, tick = evaluate(defs, instance, tick)
-    return ChainRun(defs, instance, artifacts, requested, run, requested_after, tick, len(calls))
+    production = artifacts / "production"
+    return ChainRun(
+        defs, instance, artifacts, requested, run, requested_after, tick, len(calls),
+        {p.name for p in production.iterdir()}, json.loads((production / "report.json").read_text()),
+    )

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -21,9 +22,9 @@ from tests.automation.conftest import materialize
 ONNX = dg.AssetKey("onnx_model")
 
 
-def trained_manifest(chain) -> dict:
-    """The onnx_model manifest the chain produced (the first materialization, before any crafted one)."""
-    [event] = chain.run.asset_materializations_for_node("onnx_model")
+def trained_manifest(chain, node: str = "onnx_model") -> dict:
+    """What the chain's run wrote for `node` (not any materialization a test recorded since)."""
+    [event] = chain.run.asset_materializations_for_node(node)
     return json.loads(Path(event.metadata["path"].value).read_text())
 
 
@@ -46,23 +47,34 @@ def crown(chain, bundle: Path) -> None:
 
 
 def challenge_with(chain, bundle: Path | None = None, version: str | None = None) -> None:
-    """Record an onnx_model materialization: the trained one, or `bundle` posing as a new model."""
-    manifest = trained_manifest(chain)
+    """Record onnx_model + evaluation_report materializations: the trained model's, or `bundle` posing
+    as a new model (its report scored the same as the trained one; the gate re-scores it anyway)."""
+    onnx, evaluation = trained_manifest(chain), trained_manifest(chain, "evaluation_report")
     if bundle is not None:
-        manifest = {**manifest, "path": str(bundle), "model_version": version}
-    path = chain.artifacts / "crafted" / f"onnx-{manifest['model_version']}.json"
+        onnx = {**onnx, "path": str(bundle), "model_version": version}
+        evaluation = {**evaluation, "report": {**evaluation["report"], "model_version": version}}
+    record(chain, "onnx_model", onnx)
+    record(chain, "evaluation_report", evaluation)
+
+
+def record(chain, key: str, manifest: dict) -> None:
+    path = chain.artifacts / "crafted" / f"{key}-{uuid.uuid4().hex[:8]}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest))
-    chain.instance.report_runless_asset_event(dg.AssetMaterialization(ONNX, metadata={"path": str(path)}))
+    chain.instance.report_runless_asset_event(dg.AssetMaterialization(key, metadata={"path": str(path)}))
 
 
 def gate(chain, **config: object) -> dict:
-    run = materialize(
-        chain.defs, chain.instance, ["production_model"], {"ops": {"production_model": {"config": config}}}
-    )
+    run = gate_run(chain, **config)
     assert run.success
     [event] = run.asset_materializations_for_node("production_model")
     return {name: value.value for name, value in event.metadata.items()}
+
+
+def gate_run(chain, **config: object) -> dg.ExecuteInProcessResult:
+    return materialize(
+        chain.defs, chain.instance, ["production_model"], {"ops": {"production_model": {"config": config}}}
+    )
 
 
 def log(chain) -> list[dict]:
@@ -84,7 +96,8 @@ def test_a_better_or_equal_challenger_is_promoted_and_logged(trained_chain):
         assert ">=" in outcome["reason"]
         assert production_version(chain) == version
         entry = log(chain)[-1]
-        assert (entry["action"], entry["model_version"], entry["champion_version"]) == ("promote", version, champion)
+        assert (entry["action"], entry["model_version"]) == ("promote", version)
+        assert entry["champion_version"] == champion
         assert entry["challenger_score"] >= entry["champion_score"]
     assert entry["challenger_score"] == entry["champion_score"]  # the tie still promotes
 
@@ -93,7 +106,8 @@ def test_a_worse_challenger_is_rejected_unless_the_tolerance_allows_it(trained_c
     chain = trained_chain
     version = trained_manifest(chain)["model_version"]
     crown(chain, bundle_copy(chain, "champion", version))
-    challenge_with(chain, bundle_copy(chain, "worse", "worse-challenger", rotate_labels=True), "worse-challenger")
+    worse = bundle_copy(chain, "worse", "worse-challenger", rotate_labels=True)
+    challenge_with(chain, worse, "worse-challenger")
     before = (chain.artifacts / "production" / LABELS_FILE).read_text()
     outcome = gate(chain)
     assert (outcome["decision"], outcome["production_version"]) == ("kept champion", version)
@@ -118,6 +132,18 @@ def test_retraining_the_same_model_moves_nothing(trained_chain):
     outcome = gate(chain)
     assert (outcome["decision"], outcome["production_version"]) == ("already in production", version)
     assert len(log(chain)) == entries
+
+
+def test_a_report_of_another_model_is_refused(trained_chain):
+    chain = trained_chain
+    challenge_with(chain, bundle_copy(chain, "stray", "stray-version"), "stray-version")
+    record(chain, "evaluation_report", trained_manifest(chain, "evaluation_report"))
+    entries = len(log(chain))
+    run = gate_run(chain)
+    assert not run.success
+    assert "evaluation_report scored model" in str(run.get_step_failure_events()[0].event_specific_data.error)
+    assert len(log(chain)) == entries
+    challenge_with(chain)
 
 
 def test_rollback_restores_an_earlier_version(trained_chain, capsys):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import dagster as dg
 
+from ft_assets.promotion.registry import Registry
+from ft_resources.artifact_store import ArtifactStore
 from ft_resources.bundle import INT8_MODEL_FILE, LABELS_FILE, MODEL_CARD_FILE, MODEL_FILE, REPORT_FILE
 from tests.automation.conftest import DOWNSTREAM, evaluate, materialize
 
+BUNDLE_FILES = (MODEL_FILE, INT8_MODEL_FILE, LABELS_FILE, REPORT_FILE, MODEL_CARD_FILE, "tokenizer.json")
 ORDER = [
     "validated_examples", "dataset_splits", "tokenized_dataset", "fine_tuned_model", "evaluation_report",
     "onnx_model", "production_model",
@@ -31,9 +32,10 @@ def test_the_new_batch_runs_the_chain_in_order_and_promotes_a_first_model(traine
     evaluation = metadata(run, "evaluation_report")
     # The promotion tests need a model that learned something: better than always guessing one class.
     assert evaluation["accuracy"] > evaluation["majority_baseline_accuracy"]
-    bundle = trained_chain.artifacts / "production"
-    assert {MODEL_FILE, INT8_MODEL_FILE, LABELS_FILE, REPORT_FILE, MODEL_CARD_FILE} <= {p.name for p in bundle.iterdir()}
-    assert json.loads((bundle / REPORT_FILE).read_text())["model_version"] == production["production_version"]
+    assert set(BUNDLE_FILES) <= trained_chain.production_files
+    assert trained_chain.production_report["model_version"] == production["production_version"]
+    first = Registry(ArtifactStore(root=str(trained_chain.artifacts))).entries()[0]
+    assert (first["action"], first["model_version"]) == ("promote", production["production_version"])
 
 
 def test_a_crashed_training_attempt_is_retried_and_resumes_from_its_checkpoint(trained_chain):

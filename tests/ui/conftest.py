@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.ui.graphql import GraphQL
 from tests.ui.screens import ARTIFACTS_DIR, PROJECT_ROOT
@@ -27,6 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 BOOT_TIMEOUT_S = 150.0
+# Page loads on 2 busy cores take seconds; Playwright's 5 s default for `expect` is too tight.
+UI_TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     try:
         yield context.new_page()
     finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from ft_assets.training.config import TrainConfig
 from tests.ui.conftest import CHROMIUM, DagsterUI
@@ -25,6 +25,8 @@ GROUPS = {
 }
 ASSETS = [name for names in GROUPS.values() for name in names]
 BLOCKING_CHECKS = ["min_examples_per_class", "quarantine_rate"]
+# Wide enough that the graph, zoomed to fit, draws full nodes (name, status, kinds), not minimal ones.
+GRAPH_VIEWPORT: ViewportSize = {"width": 2560, "height": 1100}
 CHECKS = sorted(["label_allowed", "label_conflict", "text_length", "text_not_blank", *BLOCKING_CHECKS])
 
 
@@ -36,8 +38,7 @@ def open_asset_graph(page: Page, ui: DagsterUI) -> None:
 
 
 def test_asset_graph_shows_every_asset_materialized(dagster_ui: DagsterUI, page: Page) -> None:
-    # Wide enough that the fitted graph draws full nodes (name, status, kinds), not truncated minimal ones.
-    page.set_viewport_size({"width": 2560, "height": 1100})
+    page.set_viewport_size(GRAPH_VIEWPORT)
     open_asset_graph(page, dagster_ui)
     page.get_by_role("button", name="Hide navigation").click()
     page.keyboard.press("Alt+e")  # groups start collapsed; ⌥E is the UI's "Expand all groups"
@@ -45,8 +46,9 @@ def test_asset_graph_shows_every_asset_materialized(dagster_ui: DagsterUI, page:
     for name in names:
         expect(name).to_be_visible()
     expect(page.get_by_text("Materialized", exact=True)).to_have_count(len(ASSETS))
-    expect(page.get_by_text("6 / 6 Passed")).to_be_visible()  # validated_examples' checks, on its node
-    clip = bounding_clip(names, margin=120)
+    expect(page.get_by_text(f"{len(CHECKS)} / {len(CHECKS)} Passed")).to_be_visible()  # on validated_examples
+    clip = bounding_clip(names, margin=140)
+    clip["width"] = GRAPH_VIEWPORT["width"] - clip["x"]  # node boxes reach well right of their names
     save_screenshot(page, "asset_graph", for_docs=True, clip=clip)
 
 

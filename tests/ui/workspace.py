@@ -64,6 +64,8 @@ def prepare_workspace(root: Path) -> UiWorkspace:
     workspace.data_dir.mkdir(parents=True)
     write_csv(workspace.data_dir / "batch1.csv", make_rows(40, seed=1))
     write_instance_yaml(workspace.dagster_home)
+    # Create the SQLite storages now: a booting server and the first run must not both create tables.
+    dg.DagsterInstance.from_config(str(workspace.dagster_home)).dispose()
     return workspace
 
 

@@ -1,0 +1,33 @@
+"""`make bench`: every benchmark in turn (about 45 minutes on 2 cores; BENCH=name runs one)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from benchmarks import bench_data, bench_serving, bench_sst2_quality, bench_training_speed
+from benchmarks.common import RESULTS
+
+STEPS = {
+    "data": lambda: bench_data.main(),
+    "training_speed": lambda: bench_training_speed.main([]),
+    "sst2_6000": lambda: bench_sst2_quality.main(["--sentences", "6000", "--keep", str(RESULTS.parent / ".work" / "sst2-model")]),
+    "serving": lambda: bench_serving.main([]),
+    "sst2_full": lambda: bench_sst2_quality.main(["--sentences", "0", "--epochs", "2"]),
+}
+
+
+def main() -> int:
+    chosen = os.environ.get("BENCH", "").split(",") if os.environ.get("BENCH") else list(STEPS)
+    unknown = [name for name in chosen if name not in STEPS]
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; choose from {list(STEPS)}", file=sys.stderr)
+        return 2
+    for name in chosen:
+        print(f"== {name}", flush=True)
+        STEPS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
