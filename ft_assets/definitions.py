@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ft_assets.assets.batch_predictions import batch_predictions
 from ft_assets.assets.evaluation import evaluation_report
 from ft_assets.assets.onnx import onnx_model
 from ft_assets.assets.production import production_model
@@ -18,7 +19,8 @@ from ft_assets.resources import build_resources
 # raw_examples has no upstream asset, so with_automation leaves it to new_data_sensor.
 DATA_ASSETS = with_automation([raw_examples, validate_raw_examples, dataset_splits, tokenized_dataset])
 MODEL_ASSETS = with_automation([fine_tuned_model, evaluation_report, onnx_model, production_model])
-ALL_ASSETS = [*DATA_ASSETS, *MODEL_ASSETS]
+SERVING_ASSETS = with_automation([batch_predictions])
+ALL_ASSETS = [*DATA_ASSETS, *MODEL_ASSETS, *SERVING_ASSETS]
 ALL_CHECKS: list[dg.AssetChecksDefinition] = []
 SENSORS = [new_data_sensor, automation_sensor]
 SCHEDULES = [build_retrain_schedule()]

@@ -8,6 +8,7 @@ from ft_resources import settings
 from ft_resources.accelerator import AcceleratorResource
 from ft_resources.artifact_store import ArtifactStore
 from ft_resources.base_model import BaseModelSource
+from ft_resources.classifier_resource import ClassifierResource
 from ft_resources.io_manager import ArtifactIOManager
 
 
@@ -20,4 +21,5 @@ def build_resources(
         "artifact_store": store,
         "base_model": BaseModelSource(name_or_path=base_model or settings.base_model()),
         "accelerator": accelerator or AcceleratorResource(),
+        "classifier": ClassifierResource(),
     }

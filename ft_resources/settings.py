@@ -8,11 +8,16 @@ from pathlib import Path
 DATA_DIR_ENV = "FT_DATA_DIR"
 ARTIFACTS_DIR_ENV = "FT_ARTIFACTS_DIR"
 BASE_MODEL_ENV = "FT_BASE_MODEL"
+INBOX_DIR_ENV = "FT_INBOX_DIR"
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 
 
 def data_dir() -> str:
     return os.environ.get(DATA_DIR_ENV, "data/raw")
+
+
+def inbox_dir() -> str:
+    return os.environ.get(INBOX_DIR_ENV, "data/inbox")
 
 
 def artifacts_dir() -> str:

@@ -83,7 +83,7 @@ def test_launchpad_shows_training_hyperparameters(dagster_ui: DagsterUI, page: P
     open_asset_graph(page, dagster_ui)
     page.get_by_role("button", name="Materialize all").locator("xpath=following::button[1]").click()
     page.get_by_role("menuitem", name="Open launchpad").click()
-    dialog = page.get_by_role("dialog")
+    dialog = page.get_by_role("dialog").filter(has_text="Launchpad")  # the menu closes as a dialog too
     editor = dialog.locator(".CodeMirror")
     expect(editor).to_contain_text("fine_tuned_model:")
     defaults = TrainConfig()

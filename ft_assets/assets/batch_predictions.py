@@ -1,0 +1,86 @@
+"""batch_predictions: the production bundle applied to unlabeled files in the inbox."""
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from ft_assets.assets.metadata import class_counts, counts_md
+from ft_resources import settings
+from ft_resources.artifact_store import ArtifactStore
+from ft_resources.classifier_resource import ClassifierResource
+from ft_resources.predict_cli import InputError, read_file
+
+INBOX_SUFFIXES = (".txt", ".csv", ".jsonl")
+
+
+class InboxConfig(dg.Config):
+    inbox_dir: str = Field(
+        default_factory=settings.inbox_dir,
+        description="Folder of unlabeled .txt (a text a line), .csv (`text` column) or .jsonl (`text` field).",
+    )
+
+
+def inbox_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in INBOX_SUFFIXES)
+
+
+def inbox_version(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in inbox_files(folder):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+@dg.asset(
+    group_name="serving",
+    kinds={"onnx", "parquet"},
+    code_version="1",
+    description=(
+        "Every text in the inbox folder (FT_INBOX_DIR, default data/inbox) scored by the production bundle "
+        "that production_model recorded, without torch: text, label, score, one probability column per "
+        "class and the model version, as Parquet."
+    ),
+)
+def batch_predictions(
+    context: dg.AssetExecutionContext,
+    config: InboxConfig,
+    production_model: dict[str, Any],
+    classifier: ClassifierResource,
+    artifact_store: ArtifactStore,
+) -> dg.Output[pd.DataFrame]:
+    folder = Path(config.inbox_dir)
+    rows: list[dict[str, Any]] = []
+    try:
+        for path in inbox_files(folder):
+            source = path.relative_to(folder).as_posix()
+            rows += [{"source_file": source, "source_line": i, "text": t} for i, t in enumerate(read_file(path), 1)]
+    except InputError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    model = classifier.load(artifact_store.local_path(production_model["path"]))
+    predictions = model.predict([r["text"] for r in rows], batch_size=classifier.batch_size)
+    frame = pd.DataFrame(rows, columns=["source_file", "source_line", "text"])
+    frame["label"] = [p.label for p in predictions]
+    frame["score"] = [p.score for p in predictions]
+    for label in model.labels:
+        frame[f"p_{label}"] = [p.probabilities[label] for p in predictions]
+    frame["truncated"] = [p.truncated for p in predictions]
+    frame["model_version"] = model.model_version
+    context.log.info(f"scored {len(frame):,} inbox texts with model {model.model_version}")
+    return dg.Output(
+        frame,
+        data_version=dg.DataVersion(f"{inbox_version(folder)}-{model.model_version}"),
+        metadata={
+            "row_count": dg.MetadataValue.int(len(frame)),
+            "files": dg.MetadataValue.int(frame["source_file"].nunique()),
+            "predicted_labels": counts_md(class_counts(frame)) if len(frame) else dg.MetadataValue.md("inbox empty"),
+            "model_version": dg.MetadataValue.text(str(model.model_version)),
+            "inbox_dir": dg.MetadataValue.path(str(folder.absolute())),
+        },
+    )
