@@ -42,7 +42,7 @@ def main() -> dict:
             "tokenize_seconds_best_of_3": round(best, 3),
             "tokenize_rows_per_second": round(len(splits) / best),
             "tokenize_target_rows_per_second": 20000,
-            "note": "tokenize = fast tokenizer encode + truncation + Arrow DatasetDict build (build_dataset_dict)",
+            "note": "tokenize = fast-tokenizer encode + truncation + Arrow DatasetDict build",
         },
     )
 

@@ -56,8 +56,11 @@ def timings(run: Callable[[Sequence[str]], object], texts: list[str]) -> dict[st
     for i in range(0, len(texts), 32):
         run(texts[i : i + 32])
     batch32 = len(texts) / (time.perf_counter() - started)
-    return {"p50_ms": round(statistics.median(single), 2), "p95_ms": round(float(np.percentile(single, 95)), 2),
-            "batch32_texts_per_s": round(batch32, 1)}
+    return {
+        "p50_ms": round(statistics.median(single), 2),
+        "p95_ms": round(float(np.percentile(single, 95)), 2),
+        "batch32_texts_per_s": round(batch32, 1),
+    }
 
 
 def torch_runner(model_dir: Path) -> Callable[[Sequence[str]], object]:
@@ -66,7 +69,9 @@ def torch_runner(model_dir: Path) -> Callable[[Sequence[str]], object]:
 
     def run(texts: Sequence[str]) -> object:
         with torch.inference_mode():
-            return model(**tokenizer(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt"))
+            return model(
+                **tokenizer(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
+            )
 
     return run
 
@@ -75,8 +80,12 @@ def cold_start(bundle: Path) -> float:
     runs = []
     for _ in range(3):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "ft_resources.predict_cli", "--model", str(bundle), "a fine film"],
-                       check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "2"})
+        subprocess.run(
+            [sys.executable, "-m", "ft_resources.predict_cli", "--model", str(bundle), "a fine film"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "OMP_NUM_THREADS": "2"},
+        )
         runs.append(time.perf_counter() - started)
     return statistics.median(runs)
 
@@ -86,26 +95,40 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--model", type=Path, default=RESULTS.parent / ".work" / "sst2-model")
     args = parser.parse_args(argv)
     if not (args.model / "config.json").is_file():
-        raise SystemExit(f"{args.model}: no model; run `python -m benchmarks.bench_sst2_quality --keep {args.model}`")
+        raise SystemExit(
+            f"{args.model}: no model; run `python -m benchmarks.bench_sst2_quality --keep {args.model}`"
+        )
     bundle = build_bundle(args.model, RESULTS.parent / ".work" / "sst2-bundle")
     dev = sst2("dev")
     texts, truth = dev["text"].tolist(), dev["label"].tolist()
     threads = torch.get_num_threads()
     fp32, int8 = OnnxClassifier(bundle, threads=threads), OnnxClassifier(bundle, int8=True, threads=threads)
-    accuracy = {name: sum(p.label == y for p, y in zip(clf.predict(texts), truth, strict=True)) / len(truth)
-                for name, clf in (("onnx_fp32", fp32), ("onnx_int8", int8))}
-    results = {"torch": timings(torch_runner(args.model), texts),
-               "onnx_fp32": timings(fp32.predict, texts), "onnx_int8": timings(int8.predict, texts)}
-    speedup = {name: round(results["torch"]["p50_ms"] / results[name]["p50_ms"], 2) for name in ("onnx_fp32", "onnx_int8")}
+    accuracy = {
+        name: sum(p.label == y for p, y in zip(clf.predict(texts), truth, strict=True)) / len(truth)
+        for name, clf in (("onnx_fp32", fp32), ("onnx_int8", int8))
+    }
+    results = {
+        "torch": timings(torch_runner(args.model), texts),
+        "onnx_fp32": timings(fp32.predict, texts),
+        "onnx_int8": timings(int8.predict, texts),
+    }
+    speedup = {
+        name: round(results["torch"]["p50_ms"] / results[name]["p50_ms"], 2)
+        for name in ("onnx_fp32", "onnx_int8")
+    }
     return write_result(
         "serving",
         {
-            "texts": "SST-2 dev, 872 sentences (batch-1 figures over the first 300)", "threads": threads,
-            "latency": results, "batch1_speedup_vs_torch": speedup,
+            "texts": "SST-2 dev, 872 sentences (batch-1 figures over the first 300)",
+            "threads": threads,
+            "latency": results,
+            "batch1_speedup_vs_torch": speedup,
             "dev_accuracy": {k: round(v, 4) for k, v in accuracy.items()},
             "int8_accuracy_drop_points": round(100 * (accuracy["onnx_fp32"] - accuracy["onnx_int8"]), 2),
             "ft_predict_cold_start_s": round(cold_start(bundle), 3),
-            "sizes_mb": {n: round((bundle / n).stat().st_size / 2**20, 1) for n in ("model.onnx", "model.int8.onnx")},
+            "sizes_mb": {
+                n: round((bundle / n).stat().st_size / 2**20, 1) for n in ("model.onnx", "model.int8.onnx")
+            },
             "targets": {"onnx_fp32": 1.8, "onnx_int8": 2.5, "cold_start_s": 1.5, "int8_drop_points": 1.0},
         },
     )

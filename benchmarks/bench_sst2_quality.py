@@ -34,8 +34,14 @@ def main(argv: list[str] | None = None) -> Path:
     try:
         with Timer() as wall:
             outcome = train_classifier(
-                dataset, LABELS, minilm_path(), config, AcceleratorResource(device="cpu").resolve(),
-                output_dir=out / "model", checkpoint_dir=out / "ckpt", log=print,
+                dataset,
+                LABELS,
+                minilm_path(),
+                config,
+                AcceleratorResource(device="cpu").resolve(),
+                output_dir=out / "model",
+                checkpoint_dir=out / "ckpt",
+                log=print,
             )
         probabilities = softmax(predict_split(outcome.model_dir, dataset["test"]))
         if args.keep:
@@ -44,17 +50,26 @@ def main(argv: list[str] | None = None) -> Path:
     finally:
         shutil.rmtree(out, ignore_errors=True)
     report = compute_report(
-        dataset["test"]["labels"], probabilities.argmax(1).tolist(), probabilities, LABELS, dataset["test"]["text"]
+        dataset["test"]["labels"],
+        probabilities.argmax(1).tolist(),
+        probabilities,
+        LABELS,
+        dataset["test"]["text"],
     )
     name = f"sst2_quality_{args.sentences or 'full'}"
     return write_result(
         name,
         {
-            "train_rows": len(dataset["train"]), "validation_rows": len(dataset["validation"]),
-            "dev_rows": report.n_test, "config": config.model_dump(),
-            "dev_accuracy": round(report.accuracy, 4), "dev_macro_f1": round(report.macro_f1, 4),
-            "train_seconds": round(outcome.train_seconds, 1), "wall_seconds": round(wall.seconds, 1),
-            "epochs_completed": outcome.epochs_completed, "best_epoch": outcome.best_epoch,
+            "train_rows": len(dataset["train"]),
+            "validation_rows": len(dataset["validation"]),
+            "dev_rows": report.n_test,
+            "config": config.model_dump(),
+            "dev_accuracy": round(report.accuracy, 4),
+            "dev_macro_f1": round(report.macro_f1, 4),
+            "train_seconds": round(outcome.train_seconds, 1),
+            "wall_seconds": round(wall.seconds, 1),
+            "epochs_completed": outcome.epochs_completed,
+            "best_epoch": outcome.best_epoch,
             "train_samples_per_second": round(outcome.train_samples_per_second, 1),
             "baseline_bare_trainer_6000": {"train_seconds": 444, "dev_accuracy": 0.868},
         },

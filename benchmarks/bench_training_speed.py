@@ -36,27 +36,50 @@ COLUMNS = ["input_ids", "attention_mask", "token_type_ids", "labels"]
 
 def bare_trainer(train, steps: int, padded: bool, out: Path) -> float:
     set_seed(42)
-    model = AutoModelForSequenceClassification.from_pretrained(minilm_path(), num_labels=2, use_safetensors=True)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        minilm_path(), num_labels=2, use_safetensors=True
+    )
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
     if padded:
         train = train.map(lambda b: tokenizer.pad(b, padding="max_length", max_length=128), batched=True)
     args = TrainingArguments(
-        output_dir=str(out), max_steps=steps, per_device_train_batch_size=32, learning_rate=1e-4,
-        warmup_steps=0.06, weight_decay=0.01, save_strategy="no", eval_strategy="no", report_to=[],
-        disable_tqdm=True, use_cpu=True, seed=42, data_seed=42, logging_steps=1000,
+        output_dir=str(out),
+        max_steps=steps,
+        per_device_train_batch_size=32,
+        learning_rate=1e-4,
+        warmup_steps=0.06,
+        weight_decay=0.01,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to=[],
+        disable_tqdm=True,
+        use_cpu=True,
+        seed=42,
+        data_seed=42,
+        logging_steps=1000,
         train_sampling_strategy="random" if padded else "group_by_length",
     )
-    trainer = Trainer(model=model, args=args, train_dataset=train, data_collator=DataCollatorWithPadding(tokenizer))
+    trainer = Trainer(
+        model=model, args=args, train_dataset=train, data_collator=DataCollatorWithPadding(tokenizer)
+    )
     started = time.perf_counter()
     trainer.train()
     return time.perf_counter() - started
 
 
 def pipeline(dataset, steps: int, out: Path) -> float:
-    config = TrainConfig(max_steps=steps, epochs=1, learning_rate=1e-4, batch_size=32, early_stopping_patience=0)
+    config = TrainConfig(
+        max_steps=steps, epochs=1, learning_rate=1e-4, batch_size=32, early_stopping_patience=0
+    )
     outcome = train_classifier(
-        dataset, LABELS, minilm_path(), config, AcceleratorResource(device="cpu").resolve(),
-        output_dir=out / "model", checkpoint_dir=out / "ckpt", log=lambda _: None,
+        dataset,
+        LABELS,
+        minilm_path(),
+        config,
+        AcceleratorResource(device="cpu").resolve(),
+        output_dir=out / "model",
+        checkpoint_dir=out / "ckpt",
+        log=lambda _: None,
     )
     return outcome.train_seconds
 
@@ -82,7 +105,10 @@ def main(argv: list[str] | None = None) -> Path:
     return write_result(
         "training_speed",
         {
-            "sentences": args.sentences, "steps": args.steps, "batch_size": 32, "threads": torch.get_num_threads(),
+            "sentences": args.sentences,
+            "steps": args.steps,
+            "batch_size": 32,
+            "threads": torch.get_num_threads(),
             "seconds": {k: round(v, 2) for k, v in seconds.items()},
             "samples_per_second": {k: round(v, 2) for k, v in rate.items()},
             "pipeline_vs_padded_128": round(rate["pipeline"] / rate["padded_128"], 2),

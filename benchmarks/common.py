@@ -14,14 +14,18 @@ import pandas as pd
 import torch
 
 RESULTS = Path(__file__).parent / "results"
-SST2 = Path(os.environ.get("FT_SST2_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sst2"))
+SST2 = Path(
+    os.environ.get("FT_SST2_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sst2")
+)
 
 
 def sst2(split: str) -> pd.DataFrame:
     """SST-2 `train` or `dev` as text/label strings, read from ../shared (never copied here)."""
     path = SST2 / f"{split}.tsv"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found; set FT_SST2_DIR to the folder holding train.tsv and dev.tsv")
+        raise FileNotFoundError(
+            f"{path} not found; set FT_SST2_DIR to the folder holding train.tsv and dev.tsv"
+        )
     frame = pd.read_csv(path, sep="\t", quoting=3, dtype=str, keep_default_na=False)
     return frame.rename(columns={"sentence": "text"})
 
@@ -44,8 +48,12 @@ def environment() -> dict[str, Any]:
 
 def write_result(name: str, result: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
-               "environment": environment(), **result}
+    payload = {
+        "benchmark": name,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "environment": environment(),
+        **result,
+    }
     target = RESULTS / f"{name}.json"
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")

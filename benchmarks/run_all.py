@@ -11,7 +11,9 @@ from benchmarks.common import RESULTS
 STEPS = {
     "data": lambda: bench_data.main(),
     "training_speed": lambda: bench_training_speed.main([]),
-    "sst2_6000": lambda: bench_sst2_quality.main(["--sentences", "6000", "--keep", str(RESULTS.parent / ".work" / "sst2-model")]),
+    "sst2_6000": lambda: bench_sst2_quality.main(
+        ["--sentences", "6000", "--keep", str(RESULTS.parent / ".work" / "sst2-model")]
+    ),
     "serving": lambda: bench_serving.main([]),
     "sst2_full": lambda: bench_sst2_quality.main(["--sentences", "0", "--epochs", "2"]),
 }

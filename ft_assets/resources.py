@@ -13,7 +13,9 @@ from ft_resources.io_manager import ArtifactIOManager
 
 
 def build_resources(
-    artifacts_root: str | None = None, base_model: str | None = None, accelerator: AcceleratorResource | None = None
+    artifacts_root: str | None = None,
+    base_model: str | None = None,
+    accelerator: AcceleratorResource | None = None,
 ) -> dict[str, Any]:
     store = ArtifactStore(root=artifacts_root or settings.artifacts_dir())
     return {

@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     if not result.success:
         for event in result.get_step_failure_events():
             print(f"FAILED {event.step_key}: {event.event_specific_data.error.message}", file=sys.stderr)
-        print(f"run {result.run_id} failed after {elapsed:.0f} s; `make ui` shows the details", file=sys.stderr)
+        print(
+            f"run {result.run_id} failed after {elapsed:.0f} s; `make ui` shows the details", file=sys.stderr
+        )
         return 1
     bundle = settings.production_dir().absolute()
     report = json.loads((bundle / "report.json").read_text())
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"production bundle: {bundle}")
     print(
         f"model {report['model_version']} on data {report['data_version']}: "
-        f"accuracy {report['accuracy']:.3f}, macro F1 {report['macro_f1']:.3f} on {report['n_test']} test texts "
+        f"accuracy {report['accuracy']:.3f}, macro F1 {report['macro_f1']:.3f} "
+        f"on {report['n_test']} test texts "
         f"(majority-class baseline {report['majority_baseline']['accuracy']:.3f})"
     )
     return 0

@@ -20,7 +20,7 @@ INBOX_SUFFIXES = (".txt", ".csv", ".jsonl")
 class InboxConfig(dg.Config):
     inbox_dir: str = Field(
         default_factory=settings.inbox_dir,
-        description="Folder of unlabeled .txt (a text a line), .csv (`text` column) or .jsonl (`text` field).",
+        description="Folder of unlabeled .txt (a text a line), .csv (`text` column) or .jsonl (`text`).",
     )
 
 
@@ -60,7 +60,9 @@ def batch_predictions(
     try:
         for path in inbox_files(folder):
             source = path.relative_to(folder).as_posix()
-            rows += [{"source_file": source, "source_line": i, "text": t} for i, t in enumerate(read_file(path), 1)]
+            rows += [
+                {"source_file": source, "source_line": i, "text": t} for i, t in enumerate(read_file(path), 1)
+            ]
     except InputError as exc:
         raise dg.Failure(description=str(exc)) from exc
     model = classifier.load(artifact_store.local_path(production_model["path"]))
@@ -79,7 +81,9 @@ def batch_predictions(
         metadata={
             "row_count": dg.MetadataValue.int(len(frame)),
             "files": dg.MetadataValue.int(frame["source_file"].nunique()),
-            "predicted_labels": counts_md(class_counts(frame)) if len(frame) else dg.MetadataValue.md("inbox empty"),
+            "predicted_labels": counts_md(class_counts(frame))
+            if len(frame)
+            else dg.MetadataValue.md("inbox empty"),
             "model_version": dg.MetadataValue.text(str(model.model_version)),
             "inbox_dir": dg.MetadataValue.path(str(folder.absolute())),
         },

@@ -42,7 +42,9 @@ def evaluation_report(
     labels = fine_tuned_model["label_names"]
     logits = predict_split(artifact_store.local_path(fine_tuned_model["path"]), test)
     probabilities = softmax(logits)
-    report = compute_report(test["labels"], probabilities.argmax(axis=1).tolist(), probabilities, labels, test["text"])
+    report = compute_report(
+        test["labels"], probabilities.argmax(axis=1).tolist(), probabilities, labels, test["text"]
+    )
     lineage = {
         "model_version": fine_tuned_model["model_version"],
         "data_version": tokenized_dataset["data_version"],
@@ -53,8 +55,11 @@ def evaluation_report(
     confusion = confusion_matrix_png(report, labels)
     curves = training_curves_png(fine_tuned_model["log_history"])
     markdown = render_report_md(
-        report, model_version=lineage["model_version"], data_version=lineage["data_version"],
-        base_model=lineage["base_model"], label_names=labels,
+        report,
+        model_version=lineage["model_version"],
+        data_version=lineage["data_version"],
+        base_model=lineage["base_model"],
+        label_names=labels,
     )
     predictions = pd.DataFrame({"text": test["text"], "label": [labels[i] for i in test["labels"]]})
     predictions["predicted"] = [labels[i] for i in probabilities.argmax(axis=1)]

@@ -61,7 +61,11 @@ def onnx_model(
     with artifact_store.write_dir(rel) as out:
         export_onnx(model_dir, out / MODEL_FILE)
         parity = check_parity(
-            model_dir, out / MODEL_FILE, validation_texts[: config.parity_texts], max_length, config.parity_tolerance
+            model_dir,
+            out / MODEL_FILE,
+            validation_texts[: config.parity_texts],
+            max_length,
+            config.parity_tolerance,
         )
         if not parity.passed:
             raise dg.Failure(
@@ -76,13 +80,13 @@ def onnx_model(
         for name in TOKENIZER_FILES:
             if (model_dir / name).is_file():
                 shutil.copy(model_dir / name, out / name)
-        (out / LABELS_FILE).write_text(json.dumps({str(i): label for i, label in enumerate(label_names)}, indent=2))
+        (out / LABELS_FILE).write_text(
+            json.dumps({str(i): label for i, label in enumerate(label_names)}, indent=2)
+        )
         test = dataset["test"]
         truth = [label_names[i] for i in test["labels"]]
         fp32_accuracy = _accuracy(OnnxClassifier(out, max_length=max_length), test["text"], truth)
-        int8_accuracy = _accuracy(
-            OnnxClassifier(out, int8=True, max_length=max_length), test["text"], truth
-        )
+        int8_accuracy = _accuracy(OnnxClassifier(out, int8=True, max_length=max_length), test["text"], truth)
         threads = torch.get_num_threads()
         timing_texts = validation_texts[: config.latency_texts]
         latencies = [
@@ -93,10 +97,16 @@ def onnx_model(
         sizes = {name: (out / name).stat().st_size for name in (MODEL_FILE, INT8_MODEL_FILE)}
     drop = fp32_accuracy - int8_accuracy
     if drop > config.max_int8_accuracy_drop:
-        context.log.warning(f"INT8 loses {drop:.2%} test accuracy against fp32 (limit {config.max_int8_accuracy_drop:.0%})")
+        context.log.warning(
+            f"INT8 loses {drop:.2%} test accuracy against fp32 (limit {config.max_int8_accuracy_drop:.0%})"
+        )
     rows = [
-        {"backend": name, "p50_ms": round(r.p50_ms, 2), "p95_ms": round(r.p95_ms, 2),
-         "batch32_texts_per_s": round(r.texts_per_s, 1)}
+        {
+            "backend": name,
+            "p50_ms": round(r.p50_ms, 2),
+            "p95_ms": round(r.p95_ms, 2),
+            "batch32_texts_per_s": round(r.texts_per_s, 1),
+        }
         for name, r in zip(("torch", "onnx fp32", "onnx int8"), latencies, strict=True)
     ]
     manifest = {

@@ -97,8 +97,12 @@ def production_model(
     production_version = onnx_model["model_version"] if decision.promote else champion_version
     outcome = "already in production" if already_live else "promoted" if decision.promote else "kept champion"
     return dg.Output(
-        {**entry, "promoted": decision.promote, "production_version": production_version,
-         "path": artifact_store.uri(PRODUCTION)},
+        {
+            **entry,
+            "promoted": decision.promote,
+            "production_version": production_version,
+            "path": artifact_store.uri(PRODUCTION),
+        },
         metadata={
             "decision": dg.MetadataValue.text(outcome),
             "reason": dg.MetadataValue.text(decision.reason),

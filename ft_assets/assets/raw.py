@@ -1,6 +1,5 @@
 """raw_examples: every labeled row from every batch file, with its origin and a data version."""
 
-
 from pathlib import Path
 
 import dagster as dg

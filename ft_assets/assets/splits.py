@@ -1,6 +1,5 @@
 """dataset_splits: stable train/validation/test assignment of the validated examples."""
 
-
 from typing import Literal
 
 import dagster as dg
@@ -39,11 +38,17 @@ def dataset_splits(
     context: dg.AssetExecutionContext, config: SplitConfig, validated_examples: pd.DataFrame
 ) -> dg.Output[pd.DataFrame]:
     frame = validated_examples.copy()
-    frame["split"] = assign_splits(frame["text"], config.train_fraction, config.validation_fraction, config.salt)
+    frame["split"] = assign_splits(
+        frame["text"], config.train_fraction, config.validation_fraction, config.salt
+    )
     missing = missing_classes(frame)
     if missing:
-        problem = "; ".join(f"{split} has no example of {', '.join(labels)}" for split, labels in missing.items())
-        message = f"class missing from a split: {problem}. Add data for those classes or change the fractions."
+        problem = "; ".join(
+            f"{split} has no example of {', '.join(labels)}" for split, labels in missing.items()
+        )
+        message = (
+            f"class missing from a split: {problem}. Add data for those classes or change the fractions."
+        )
         if config.on_missing_class == "error":
             raise dg.Failure(description=message)
         context.log.warning(message)

@@ -1,6 +1,5 @@
 """tokenized_dataset: the splits as a Hugging Face DatasetDict (Arrow), unpadded."""
 
-
 from typing import Any
 
 import dagster as dg

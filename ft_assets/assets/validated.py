@@ -1,6 +1,5 @@
 """validated_examples + quarantined_examples: the Great Expectations gate, with asset checks."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -70,14 +69,20 @@ def _row_check_passes(rule: str, valid: pd.DataFrame, rules: ValidationRules) ->
         ),
     },
     check_specs=[
-        *[dg.AssetCheckSpec(rule, asset="validated_examples", description=f"No row breaks {rule}.")
-          for rule in ROW_RULES],
+        *[
+            dg.AssetCheckSpec(rule, asset="validated_examples", description=f"No row breaks {rule}.")
+            for rule in ROW_RULES
+        ],
         dg.AssetCheckSpec(
-            "min_examples_per_class", asset="validated_examples", blocking=True,
+            "min_examples_per_class",
+            asset="validated_examples",
+            blocking=True,
             description="At least two classes, each with enough valid examples to train on.",
         ),
         dg.AssetCheckSpec(
-            "quarantine_rate", asset="validated_examples", blocking=True,
+            "quarantine_rate",
+            asset="validated_examples",
+            blocking=True,
             description="A batch that is mostly broken must not reach training.",
         ),
     ],
@@ -96,12 +101,19 @@ def validate_raw_examples(
     valid = outcome.valid.reset_index(drop=True)
     quarantined = pd.concat([unreadable, outcome.quarantined], ignore_index=True)[QUARANTINE_COLUMNS]
     if len(valid) + len(quarantined) != len(raw_examples):
-        raise dg.Failure(f"row accounting broke: {len(raw_examples)} in, {len(valid)} + {len(quarantined)} out")
+        raise dg.Failure(
+            f"row accounting broke: {len(raw_examples)} in, {len(valid)} + {len(quarantined)} out"
+        )
     reasons = class_counts(quarantined, "rule") if len(quarantined) else {}
     context.log.info(f"{len(valid):,} valid, {len(quarantined):,} quarantined {reasons}")
     expectations = [
-        {"rule": e.name, "expectation": e.expectation_type, "success": e.success,
-         "unexpected": e.unexpected_count, "checked": e.element_count}
+        {
+            "rule": e.name,
+            "expectation": e.expectation_type,
+            "success": e.success,
+            "unexpected": e.unexpected_count,
+            "checked": e.element_count,
+        }
         for e in outcome.expectations
     ]
     yield dg.Output(
@@ -111,7 +123,9 @@ def validate_raw_examples(
             "row_count": dg.MetadataValue.int(len(valid)),
             "class_balance": counts_md(outcome.class_counts),
             "allowed_labels": dg.MetadataValue.json(list(outcome.allowed_labels)),
-            "expectations": md_table(expectations, ["rule", "expectation", "success", "unexpected", "checked"]),
+            "expectations": md_table(
+                expectations, ["rule", "expectation", "success", "unexpected", "checked"]
+            ),
         },
     )
     yield dg.Output(
@@ -119,20 +133,30 @@ def validate_raw_examples(
         output_name="quarantined_examples",
         metadata={
             "row_count": dg.MetadataValue.int(len(quarantined)),
-            "reasons": counts_md(reasons, key="rule") if reasons else dg.MetadataValue.md("nothing quarantined"),
-            "sample": md_table(quarantined.head(20).to_dict("records"), ["source_file", "source_line", "reason"]),
+            "reasons": counts_md(reasons, key="rule")
+            if reasons
+            else dg.MetadataValue.md("nothing quarantined"),
+            "sample": md_table(
+                quarantined.head(20).to_dict("records"), ["source_file", "source_line", "reason"]
+            ),
         },
     )
     yield from _check_results(valid, quarantined, outcome, rules, config, len(raw_examples))
 
 
 def _check_results(
-    valid: pd.DataFrame, quarantined: pd.DataFrame, outcome: ValidationOutcome, rules: ValidationRules,
-    config: ValidationConfig, total: int,
+    valid: pd.DataFrame,
+    quarantined: pd.DataFrame,
+    outcome: ValidationOutcome,
+    rules: ValidationRules,
+    config: ValidationConfig,
+    total: int,
 ) -> Iterator[dg.AssetCheckResult]:
     published_rules = ValidationRules(
-        min_text_chars=rules.min_text_chars, max_text_chars=rules.max_text_chars,
-        allowed_labels=outcome.allowed_labels, min_examples_per_class=rules.min_examples_per_class,
+        min_text_chars=rules.min_text_chars,
+        max_text_chars=rules.max_text_chars,
+        allowed_labels=outcome.allowed_labels,
+        min_examples_per_class=rules.min_examples_per_class,
     )
     for rule in ROW_RULES:
         yield dg.AssetCheckResult(

@@ -96,7 +96,10 @@ def read_delimited(path: Path, source: str, mapping: ColumnMapping, delimiter: s
         if len(record) != len(header):
             rows.append(
                 _row(
-                    delimiter.join(record), None, source, start,
+                    delimiter.join(record),
+                    None,
+                    source,
+                    start,
                     f"expected {len(header)} fields, found {len(record)}",
                 )
             )

@@ -12,28 +12,29 @@ def render_model_card(report: dict[str, Any], onnx: dict[str, Any], decision_rea
         for label, m in report["per_class"].items()
     )
     latency = "\n".join(
-        f"| {r['backend']} | {r['p50_ms']} | {r['p95_ms']} | {r['batch32_texts_per_s']} |" for r in onnx["latency"]
+        f"| {r['backend']} | {r['p50_ms']} | {r['p95_ms']} | {r['batch32_texts_per_s']} |"
+        for r in onnx["latency"]
     )
     baseline = report.get("majority_baseline", {})
-    return f"""# Model card: {report['model_version']}
+    return f"""# Model card: {report["model_version"]}
 
-Text classifier fine-tuned from `{report['base_model']}` by the ft-pipeline Dagster project.
+Text classifier fine-tuned from `{report["base_model"]}` by the ft-pipeline Dagster project.
 
-- Model version: `{report['model_version']}`
-- Data version (hash of the train/validation/test texts and labels): `{report['data_version']}`
+- Model version: `{report["model_version"]}`
+- Data version (hash of the train/validation/test texts and labels): `{report["data_version"]}`
 - Labels (id -> label): {", ".join(f"{k}: {v}" for k, v in labels.items())}
 - Promotion: {decision_reason}
 
-## Test-split metrics ({report['n_test']} texts)
+## Test-split metrics ({report["n_test"]} texts)
 | metric | value |
 |---|---:|
-| accuracy | {report['accuracy']:.4f} |
-| macro F1 | {report['macro_f1']:.4f} |
-| macro precision | {report['macro_precision']:.4f} |
-| macro recall | {report['macro_recall']:.4f} |
-| majority-class baseline accuracy | {baseline.get('accuracy', float('nan')):.4f} |
-| ONNX fp32 test accuracy | {onnx['fp32_test_accuracy']:.4f} |
-| ONNX INT8 test accuracy | {onnx['int8_test_accuracy']:.4f} |
+| accuracy | {report["accuracy"]:.4f} |
+| macro F1 | {report["macro_f1"]:.4f} |
+| macro precision | {report["macro_precision"]:.4f} |
+| macro recall | {report["macro_recall"]:.4f} |
+| majority-class baseline accuracy | {baseline.get("accuracy", float("nan")):.4f} |
+| ONNX fp32 test accuracy | {onnx["fp32_test_accuracy"]:.4f} |
+| ONNX INT8 test accuracy | {onnx["int8_test_accuracy"]:.4f} |
 
 | label | precision | recall | F1 | support |
 |---|---:|---:|---:|---:|
@@ -42,7 +43,7 @@ Text classifier fine-tuned from `{report['base_model']}` by the ft-pipeline Dags
 ## Serving
 `model.onnx` (fp32) and `model.int8.onnx` (dynamic INT8) take `input_ids`, `attention_mask` (and
 `token_type_ids` where the base model uses them) and return `logits`; `tokenizer.json` is the matching fast
-tokenizer, texts longer than {onnx['max_length']} tokens are truncated. `ft-predict --model DIR` serves it
+tokenizer, texts longer than {onnx["max_length"]} tokens are truncated. `ft-predict --model DIR` serves it
 without torch.
 
 | backend | batch-1 p50 ms | batch-1 p95 ms | batch-32 texts/s |

@@ -20,9 +20,13 @@ class Decision:
     reason: str
 
 
-def score_bundle(bundle_dir: Path, texts: list[str], labels: list[str], metric: str, max_length: int) -> float:
+def score_bundle(
+    bundle_dir: Path, texts: list[str], labels: list[str], metric: str, max_length: int
+) -> float:
     """Score any bundle-shaped folder (fp32 ONNX) on the given labelled texts."""
-    predicted = [p.label for p in OnnxClassifier(bundle_dir, max_length=max_length).predict(texts, batch_size=64)]
+    predicted = [
+        p.label for p in OnnxClassifier(bundle_dir, max_length=max_length).predict(texts, batch_size=64)
+    ]
     if metric == "accuracy":
         return float(accuracy_score(labels, predicted))
     return float(f1_score(labels, predicted, average="macro", zero_division=0))
@@ -34,5 +38,6 @@ def decide(challenger: float, champion: float | None, metric: str, tolerance: fl
     if challenger >= champion - tolerance:
         why = f"challenger {metric} {challenger:.4f} >= champion {champion:.4f} - tolerance {tolerance:g}"
         return Decision(True, metric, challenger, champion, tolerance, why)
-    why = f"challenger {metric} {challenger:.4f} < champion {champion:.4f} - tolerance {tolerance:g}; kept champion"
+    why = f"challenger {metric} {challenger:.4f} < champion {champion:.4f} - tolerance {tolerance:g}"
+    why += "; kept the champion"
     return Decision(False, metric, challenger, champion, tolerance, why)

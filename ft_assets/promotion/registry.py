@@ -25,8 +25,7 @@ class Registry:
         return [e["model_version"] for e in self.entries() if e["action"] == "promote"]
 
     def production_dir(self) -> Path | None:
-        path = self.store.local_path(PRODUCTION) if self.store.exists(f"{PRODUCTION}/model.onnx") else None
-        return path
+        return self.store.local_path(PRODUCTION) if self.store.exists(f"{PRODUCTION}/model.onnx") else None
 
     def publish(self, bundle: Path, entry: dict[str, Any]) -> None:
         """Archive `bundle` under its version, then make it production; both writes are atomic."""

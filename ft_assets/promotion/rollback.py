@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     registry = Registry(ArtifactStore())
     if args.version is None:
         for entry in registry.entries():
-            print(f"{entry['time']}  {entry['action']:<8} {entry['model_version']}  {entry.get('reason', '')}")
+            print(
+                f"{entry['time']}  {entry['action']:<8} {entry['model_version']}  {entry.get('reason', '')}"
+            )
         return 0
     try:
         registry.rollback(args.version)

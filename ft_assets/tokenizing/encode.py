@@ -46,7 +46,10 @@ def encode_texts(
     for i in too_long:
         ids[i] = _cut(ids[i], encodings[i].special_tokens_mask, max_length)
     # Unpadded single sequences attend to every token, so the mask needs no per-encoding conversion.
-    columns: dict[str, list[list[int]]] = {"input_ids": ids, "attention_mask": [[1] * len(row) for row in ids]}
+    columns: dict[str, list[list[int]]] = {
+        "input_ids": ids,
+        "attention_mask": [[1] * len(row) for row in ids],
+    }
     if with_token_types:
         types = [enc.type_ids for enc in encodings]
         for i in too_long:
@@ -73,7 +76,9 @@ def shorten(dataset: DatasetDict, max_length: int) -> DatasetDict:
         out = {}
         for name in ("input_ids", "attention_mask", "token_type_ids"):
             if name in batch:
-                out[name] = [row if len(row) <= max_length else row[: max_length - 1] + row[-1:] for row in batch[name]]
+                out[name] = [
+                    row if len(row) <= max_length else row[: max_length - 1] + row[-1:] for row in batch[name]
+                ]
         out["length"] = [len(row) for row in out["input_ids"]]
         return out
 

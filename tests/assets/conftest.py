@@ -24,7 +24,9 @@ def make_rows(n_per_class: int, seed: int = 0, prefix: str = "") -> list[dict[st
     for label in TINY_LABELS:
         for i in range(n_per_class):
             words = rng.sample(WORDS[label], 3)
-            rows.append({"text": f"{prefix}{label} msg {i}: my {words[0]} and {words[1]} {words[2]}", "label": label})
+            rows.append(
+                {"text": f"{prefix}{label} msg {i}: my {words[0]} and {words[1]} {words[2]}", "label": label}
+            )
     rng.shuffle(rows)
     return rows
 

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -10,15 +11,18 @@ from tests.assets.conftest import data_run_config, make_rows, write_csv, write_j
 
 def materialize(instance, resources, data_dir, **ops):
     return dg.materialize(
-        DATA_ASSETS, instance=instance, resources=resources,
-        run_config=data_run_config(data_dir, **ops), raise_on_error=False,
+        DATA_ASSETS,
+        instance=instance,
+        resources=resources,
+        run_config=data_run_config(data_dir, **ops),
+        raise_on_error=False,
     )
 
 
 def latest(instance, key, resources):
     event = instance.get_latest_materialization_event(dg.AssetKey(key))
     uri = event.asset_materialization.metadata["path"].value
-    return pd.read_parquet(uri) if uri.endswith(".parquet") else json.loads(open(uri).read())
+    return pd.read_parquet(uri) if uri.endswith(".parquet") else json.loads(Path(uri).read_text())
 
 
 def test_data_assets_materialize_and_conserve_rows(instance, resources, data_dir):
@@ -95,7 +99,10 @@ def test_class_missing_from_a_split_is_an_error_or_a_warning(instance, resources
     failure = " ".join(str(e.event_specific_data.error) for e in strict.get_step_failure_events())
     assert "class missing from a split" in failure and "refund" in failure
     lenient = materialize(
-        instance, resources, data_dir,
-        validate_raw_examples={"min_examples_per_class": 2}, dataset_splits={"on_missing_class": "warn"},
+        instance,
+        resources,
+        data_dir,
+        validate_raw_examples={"min_examples_per_class": 2},
+        dataset_splits={"on_missing_class": "warn"},
     )
     assert lenient.success

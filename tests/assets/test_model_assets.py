@@ -13,10 +13,27 @@ from ft_resources.predict_cli import main as ft_predict
 from tests.assets.conftest import make_rows, write_csv
 from tests.conftest import build_tiny_bert
 
-BUNDLE_FILES = {"model.onnx", "model.int8.onnx", "tokenizer.json", "tokenizer_config.json", "labels.json",
-                "report.json", "MODEL_CARD.md"}
-REPORT_KEYS = {"accuracy", "macro_f1", "macro_precision", "macro_recall", "per_class", "confusion_matrix",
-               "n_test", "model_version", "data_version", "base_model"}
+BUNDLE_FILES = {
+    "model.onnx",
+    "model.int8.onnx",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "labels.json",
+    "report.json",
+    "MODEL_CARD.md",
+}
+REPORT_KEYS = {
+    "accuracy",
+    "macro_f1",
+    "macro_precision",
+    "macro_recall",
+    "per_class",
+    "confusion_matrix",
+    "n_test",
+    "model_version",
+    "data_version",
+    "base_model",
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +48,16 @@ def graph(tmp_path_factory):
     resources = build_resources(str(root / "artifacts"), str(build_tiny_bert(root / "tiny")))
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            ALL_ASSETS, instance=instance, resources=resources,
-            run_config={"ops": {
-                "raw_examples": {"config": {"data_dir": str(data)}},
-                "fine_tuned_model": {"config": {"epochs": 2, "max_length": 32, "learning_rate": 5e-3}},
-                "batch_predictions": {"config": {"inbox_dir": str(inbox)}},
-            }},
+            ALL_ASSETS,
+            instance=instance,
+            resources=resources,
+            run_config={
+                "ops": {
+                    "raw_examples": {"config": {"data_dir": str(data)}},
+                    "fine_tuned_model": {"config": {"epochs": 2, "max_length": 32, "learning_rate": 5e-3}},
+                    "batch_predictions": {"config": {"inbox_dir": str(inbox)}},
+                }
+            },
         )
         assert result.success
         yield root, instance, result
@@ -49,11 +70,11 @@ def output(instance, key):
 
 
 def test_bundle_layout_and_report(graph):
-    root, instance, _ = graph
+    root, _instance, _ = graph
     bundle = root / "artifacts" / "production"
-    assert BUNDLE_FILES <= {p.name for p in bundle.iterdir()}
+    assert {p.name for p in bundle.iterdir()} >= BUNDLE_FILES
     report = json.loads((bundle / "report.json").read_text())
-    assert REPORT_KEYS <= set(report)
+    assert set(report) >= REPORT_KEYS
     labels = json.loads((bundle / "labels.json").read_text())
     assert list(labels.values()) == ["billing", "shipping", "technical"]
     assert len(report["confusion_matrix"]) == 3
@@ -70,7 +91,12 @@ def test_lineage_names_the_model_and_data_everywhere(graph):
     onnx = output(instance, "onnx_model")
     production = output(instance, "production_model")
     assert model["tokenized_version"] == tokenized["version"]
-    assert report["model_version"] == onnx["model_version"] == production["model_version"] == model["model_version"]
+    assert (
+        report["model_version"]
+        == onnx["model_version"]
+        == production["model_version"]
+        == model["model_version"]
+    )
     assert report["data_version"] == tokenized["data_version"] == model["data_version"]
     assert production["promoted"] and production["production_version"] == model["model_version"]
 

@@ -57,7 +57,12 @@ def test_undecodable_bytes_become_a_flagged_row(tmp_path):
 
 
 def test_malformed_json_line_becomes_a_flagged_row(tmp_path):
-    lines = [json.dumps({"text": "ok", "label": "x"}), '{"text": "broken', "[1, 2]", json.dumps({"text": "t"})]
+    lines = [
+        json.dumps({"text": "ok", "label": "x"}),
+        '{"text": "broken',
+        "[1, 2]",
+        json.dumps({"text": "t"}),
+    ]
     path = write(tmp_path / "e.jsonl", "\n".join(lines) + "\n")
     frame = read_file(path, "e.jsonl", MAPPING)
     assert frame["source_line"].tolist() == [1, 2, 3, 4]

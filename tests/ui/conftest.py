@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,18 @@ CHROMIUM_ARGS = [
 BOOT_TIMEOUT_S = 150.0
 # Page loads on 2 busy cores take seconds; Playwright's 5 s default for `expect` is too tight.
 UI_TIMEOUT_MS = 30_000
+
+
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each test's outcome where the page fixture can see it, to screenshot failures."""
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report
+    return report
 
 
 @dataclass(frozen=True)
@@ -75,11 +87,15 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     context.set_default_timeout(UI_TIMEOUT_MS)
     expect.set_options(timeout=UI_TIMEOUT_MS)
+    page = context.new_page()
     try:
-        yield context.new_page()
+        yield page
+        report = request.node.stash.get(CALL_REPORT, None)
+        if report is not None and report.failed:
+            page.screenshot(path=ARTIFACTS_DIR / f"FAILED-{request.node.name}.png")
     finally:
         context.close()
