@@ -39,5 +39,5 @@ def decide(challenger: float, champion: float | None, metric: str, tolerance: fl
         why = f"challenger {metric} {challenger:.4f} >= champion {champion:.4f} - tolerance {tolerance:g}"
         return Decision(True, metric, challenger, champion, tolerance, why)
     why = f"challenger {metric} {challenger:.4f} < champion {champion:.4f} - tolerance {tolerance:g}"
-    why += "; kept the champion"
+    why += "; kept champion"
     return Decision(False, metric, challenger, champion, tolerance, why)
