@@ -32,7 +32,6 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
             buffer = io.BytesIO()
             obj.to_parquet(buffer, index=False)
             data, ext = buffer.getvalue(), "parquet"
-            context.add_output_metadata({"rows": dg.MetadataValue.int(len(obj))})
         elif isinstance(obj, dict):
             data, ext = json.dumps(obj, indent=2, sort_keys=True, default=str).encode(), "json"
         else:

@@ -19,8 +19,8 @@ INBOX_SUFFIXES = (".txt", ".csv", ".jsonl")
 
 class InboxConfig(dg.Config):
     inbox_dir: str = Field(
-        default_factory=settings.inbox_dir,
-        description="Folder of unlabeled .txt (a text a line), .csv (`text` column) or .jsonl (`text`).",
+        default="",
+        description="Unlabeled .txt (a text a line), .csv or .jsonl files; empty: $FT_INBOX_DIR, else data/inbox.",
     )
 
 
@@ -55,7 +55,7 @@ def batch_predictions(
     classifier: ClassifierResource,
     artifact_store: ArtifactStore,
 ) -> dg.Output[pd.DataFrame]:
-    folder = Path(config.inbox_dir)
+    folder = Path(config.inbox_dir or settings.inbox_dir())
     rows: list[dict[str, Any]] = []
     try:
         for path in inbox_files(folder):

@@ -108,9 +108,11 @@ def production_model(
             "reason": dg.MetadataValue.text(decision.reason),
             "challenger_version": dg.MetadataValue.text(onnx_model["model_version"]),
             f"challenger_{config.metric}": dg.MetadataValue.float(round(challenger, 4)),
-            "champion_version": dg.MetadataValue.text(str(champion_version)),
-            f"champion_{config.metric}": dg.MetadataValue.float(
-                round(champion, 4) if champion is not None else -1.0
+            "champion_version": dg.MetadataValue.text(champion_version or "none (first model)"),
+            **(
+                {f"champion_{config.metric}": dg.MetadataValue.float(round(champion, 4))}
+                if champion is not None
+                else {}
             ),
             "production_version": dg.MetadataValue.text(str(production_version)),
             "bundle_path": dg.MetadataValue.path(artifact_store.uri(PRODUCTION)),

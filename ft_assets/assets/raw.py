@@ -14,15 +14,15 @@ from ft_resources import settings
 
 class RawDataConfig(dg.Config):
     data_dir: str = Field(
-        default_factory=settings.data_dir,
-        description="Folder of batch files (.csv, .tsv, .jsonl, .parquet); FT_DATA_DIR sets the default.",
+        default="",
+        description="Folder of batch files (.csv, .tsv, .jsonl, .parquet); empty: $FT_DATA_DIR, else data/raw.",
     )
     text_column: str = Field(default="text", description="Column (or JSON field) holding the text.")
     label_column: str = Field(default="label", description="Column (or JSON field) holding the label.")
 
 
 def load_raw_frame(config: RawDataConfig) -> tuple[pd.DataFrame, str, dict[str, int]]:
-    root = Path(config.data_dir)
+    root = Path(config.data_dir or settings.data_dir())
     files = list_data_files(root)
     mapping = ColumnMapping(text=config.text_column, label=config.label_column)
     frames, per_file = [], {}
@@ -61,6 +61,6 @@ def raw_examples(context: dg.AssetExecutionContext, config: RawDataConfig) -> dg
             "rows_per_file": counts_md(per_file, key="file"),
             "unparseable_rows": dg.MetadataValue.int(errors),
             "data_version": dg.MetadataValue.text(version),
-            "data_dir": dg.MetadataValue.path(str(Path(config.data_dir).absolute())),
+            "data_dir": dg.MetadataValue.path(str(Path(config.data_dir or settings.data_dir()).absolute())),
         },
     )

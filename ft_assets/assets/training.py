@@ -99,14 +99,16 @@ def fine_tuned_model(
         metadata={
             "model_version": dg.MetadataValue.text(version),
             "model_path": dg.MetadataValue.path(manifest["path"]),
-            "device": dg.MetadataValue.text(f"{device.device} ({device.device_name})"),
+            "device": dg.MetadataValue.text(device.device_name),
             "precision": dg.MetadataValue.text(device.precision),
             "train_seconds": dg.MetadataValue.float(round(outcome.train_seconds, 1)),
             "samples_per_second": dg.MetadataValue.float(round(outcome.train_samples_per_second, 2)),
             "tokens_per_second": dg.MetadataValue.float(round(outcome.train_tokens_per_second, 1)),
             "epochs_completed": dg.MetadataValue.float(round(outcome.epochs_completed, 2)),
             "global_step": dg.MetadataValue.int(outcome.global_step),
-            f"best_{outcome.metric_name}": dg.MetadataValue.float(float(outcome.best_metric or 0.0)),
+            f"best_{outcome.metric_name}": dg.MetadataValue.float(
+                round(float(outcome.best_metric or 0.0), 4)
+            ),
             "resumed_from_step": dg.MetadataValue.int(outcome.resumed_from_step or 0),
             "validation_per_epoch": md_table(evaluations, list(evaluations[0]) if evaluations else []),
             "data_version": dg.MetadataValue.text(tokenized_dataset["data_version"]),

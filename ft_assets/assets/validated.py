@@ -138,7 +138,9 @@ def validate_raw_examples(
             else dg.MetadataValue.md("nothing quarantined"),
             "sample": md_table(
                 quarantined.head(20).to_dict("records"), ["source_file", "source_line", "reason"]
-            ),
+            )
+            if len(quarantined)
+            else dg.MetadataValue.md("nothing quarantined"),
         },
     )
     yield from _check_results(valid, quarantined, outcome, rules, config, len(raw_examples))

@@ -24,11 +24,11 @@ def save_screenshot(page: Page, name: str, *, for_docs: bool = False, clip: Floa
     return path
 
 
-def bounding_clip(locators: list[Locator], margin: float = 40.0) -> FloatRect:
-    """The smallest rectangle around every element the locators match, plus a margin."""
+def bounding_clip(locators: list[Locator], left: float, top: float, right: float, bottom: float) -> FloatRect:
+    """The smallest rectangle around every element the locators match, padded on each side."""
     boxes = [box for locator in locators for element in locator.all() if (box := element.bounding_box())]
-    left = max(min(b["x"] for b in boxes) - margin, 0.0)
-    top = max(min(b["y"] for b in boxes) - margin, 0.0)
-    right = max(b["x"] + b["width"] for b in boxes) + margin
-    bottom = max(b["y"] + b["height"] for b in boxes) + margin
-    return {"x": left, "y": top, "width": right - left, "height": bottom - top}
+    x = max(min(b["x"] for b in boxes) - left, 0.0)
+    y = max(min(b["y"] for b in boxes) - top, 0.0)
+    width = max(b["x"] + b["width"] for b in boxes) + right - x
+    height = max(b["y"] + b["height"] for b in boxes) + bottom - y
+    return {"x": x, "y": y, "width": width, "height": height}

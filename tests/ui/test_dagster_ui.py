@@ -21,13 +21,20 @@ pytestmark = [
 GROUPS = ("data", "training", "serving")
 # The asset keys ARCHITECTURE.md fixes; the graph may hold more (every defined asset must show).
 CONTRACT_ASSETS = [
-    "raw_examples", "validated_examples", "quarantined_examples", "dataset_splits", "tokenized_dataset",
-    "fine_tuned_model", "evaluation_report", "onnx_model", "production_model",
+    "raw_examples",
+    "validated_examples",
+    "quarantined_examples",
+    "dataset_splits",
+    "tokenized_dataset",
+    "fine_tuned_model",
+    "evaluation_report",
+    "onnx_model",
+    "production_model",
 ]
 ASSETS = sorted({key.to_user_string() for assets_def in ALL_ASSETS for key in assets_def.keys})
 CHECKS = {spec.name: spec for spec in validate_raw_examples.check_specs}  # all on validated_examples
 # Wide enough that the graph, zoomed to fit, draws full nodes (name, status, kinds), not minimal ones.
-GRAPH_VIEWPORT: ViewportSize = {"width": 2560, "height": 1100}
+GRAPH_VIEWPORT: ViewportSize = {"width": 3000, "height": 1100}
 
 
 def open_asset_graph(page: Page, ui: DagsterUI) -> None:
@@ -41,15 +48,19 @@ def test_asset_graph_shows_every_asset_materialized(dagster_ui: DagsterUI, page:
     page.set_viewport_size(GRAPH_VIEWPORT)
     open_asset_graph(page, dagster_ui)
     page.get_by_role("button", name="Hide navigation").click()
+    page.get_by_role("button", name="panel_show_right").click()  # hides the asset tree beside the graph
     page.keyboard.press("Alt+e")  # groups start collapsed; ⌥E is the UI's "Expand all groups"
+    expect(page.locator("[class*=assetName]")).to_have_count(len(ASSETS))
+    zoomed_out = "the fitted graph draws minimal nodes with truncated names: widen GRAPH_VIEWPORT"
+    expect(page.locator("[class*=minimalName]"), zoomed_out).to_have_count(0)
     assert set(CONTRACT_ASSETS) <= set(ASSETS)
     names = [page.get_by_text(name, exact=True) for name in ASSETS]
     for name in names:
         expect(name).to_be_visible()
     expect(page.get_by_text("Materialized", exact=True)).to_have_count(len(ASSETS))
     expect(page.get_by_text(f"{len(CHECKS)} / {len(CHECKS)} Passed")).to_be_visible()  # on validated_examples
-    clip = bounding_clip(names, margin=140)
-    clip["width"] = GRAPH_VIEWPORT["width"] - clip["x"]  # node boxes reach well right of their names
+    # Around the node titles, with room for the node bodies, kind tags and group boxes.
+    clip = bounding_clip(names, left=80, top=100, right=180, bottom=220)
     save_screenshot(page, "asset_graph", for_docs=True, clip=clip)
 
 
