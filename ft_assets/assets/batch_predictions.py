@@ -20,7 +20,7 @@ INBOX_SUFFIXES = (".txt", ".csv", ".jsonl")
 class InboxConfig(dg.Config):
     inbox_dir: str = Field(
         default="",
-        description="Unlabeled .txt (a text a line), .csv or .jsonl files; empty: $FT_INBOX_DIR, else data/inbox.",
+        description="Unlabeled .txt/.csv/.jsonl files; empty: $FT_INBOX_DIR, else data/inbox.",
     )
 
 

@@ -15,7 +15,7 @@ from ft_resources import settings
 class RawDataConfig(dg.Config):
     data_dir: str = Field(
         default="",
-        description="Folder of batch files (.csv, .tsv, .jsonl, .parquet); empty: $FT_DATA_DIR, else data/raw.",
+        description="Folder of .csv/.tsv/.jsonl/.parquet batches; empty: $FT_DATA_DIR, else data/raw.",
     )
     text_column: str = Field(default="text", description="Column (or JSON field) holding the text.")
     label_column: str = Field(default="label", description="Column (or JSON field) holding the label.")
