@@ -102,13 +102,21 @@ class ArtifactStore(dg.ConfigurableResource):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def local_path(self, rel_or_uri: str) -> Path:
-        """A local path for an artifact folder or file, downloading remote ones into the cache."""
+    def local_path(self, rel_or_uri: str, *, refresh: bool = False) -> Path:
+        """A local path for an artifact folder or file, downloading remote ones into the cache.
+
+        Content-addressed artifacts never change, so a cached copy is reused; pass `refresh=True` for
+        mutable locations such as the production bundle.
+        """
         uri = self._resolve(rel_or_uri)
         if self.is_local:
             return Path(uri)
         cache_root = Path(self.cache_dir or Path(tempfile.gettempdir()) / "ft-artifact-cache")
         local = cache_root / hashlib.sha256(uri.encode()).hexdigest()[:16] / Path(uri).name
+        if refresh and local.is_dir():
+            shutil.rmtree(local)
+        elif refresh and local.exists():
+            local.unlink()
         if not local.exists():
             local.parent.mkdir(parents=True, exist_ok=True)
             partial = local.with_name(f".{local.name}.{uuid.uuid4().hex}")

@@ -32,8 +32,7 @@ def _any_dep_data_changed() -> dg.AutomationCondition:
 def on_new_upstream_data() -> dg.AutomationCondition:
     """eager() triggered by upstream data-version changes, held back by failed blocking checks."""
     return (
-        AC.eager().replace("any_deps_updated", _any_dep_data_changed())
-        & AC.all_deps_blocking_checks_passed()
+        AC.eager().replace("any_deps_updated", _any_dep_data_changed()) & AC.all_deps_blocking_checks_passed()
     ).with_label("on_new_upstream_data")
 
 

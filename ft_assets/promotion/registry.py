@@ -25,7 +25,9 @@ class Registry:
         return [e["model_version"] for e in self.entries() if e["action"] == "promote"]
 
     def production_dir(self) -> Path | None:
-        return self.store.local_path(PRODUCTION) if self.store.exists(f"{PRODUCTION}/model.onnx") else None
+        if not self.store.exists(f"{PRODUCTION}/model.onnx"):
+            return None
+        return self.store.local_path(PRODUCTION, refresh=True)
 
     def publish(self, bundle: Path, entry: dict[str, Any]) -> None:
         """Archive `bundle` under its version, then make it production; both writes are atomic."""

@@ -22,8 +22,13 @@ from ft_assets.definitions import ALL_ASSETS
 from tests.automation.conftest import evaluate, materialize
 
 TRAIN = {
-    "epochs": 2, "max_length": 32, "learning_rate": 1e-2, "batch_size": 8, "warmup_ratio": 0.0,
-    "early_stopping_patience": 0, "seed": 7,
+    "epochs": 2,
+    "max_length": 32,
+    "learning_rate": 1e-2,
+    "batch_size": 8,
+    "warmup_ratio": 0.0,
+    "early_stopping_patience": 0,
+    "seed": 7,
 }
 CHAIN_CONFIG = {
     "ops": {
@@ -47,7 +52,7 @@ class ChainRun:
     requested: set[str]
     run: dg.ExecuteInProcessResult
     requested_after: set[str]
-    tick: object
+    requested_after_unchanged_rerun: set[str]
     training_calls: int
     production_files: set[str]  # as the run left them; the promotion tests move production afterwards
     production_report: dict[str, Any]
@@ -82,9 +87,22 @@ def run_chain(
     quiet, tick = evaluate(defs, instance, tick)
     assert quiet == set()
     run = materialize(defs, instance, requested, CHAIN_CONFIG)
-    requested_after, tick = evaluate(defs, instance, tick)
     production = artifacts / "production"
+    files = {p.name for p in production.iterdir()}
+    report = json.loads((production / "report.json").read_text())
+    requested_after, tick = evaluate(defs, instance, tick)
+    # raw_examples again on the same files (a click, the schedule's first step): no retraining may follow.
+    assert materialize(defs, instance, ["raw_examples"], request.run_config).success
+    unchanged, _ = evaluate(defs, instance, tick)
     return ChainRun(
-        defs, instance, artifacts, requested, run, requested_after, tick, len(calls),
-        {p.name for p in production.iterdir()}, json.loads((production / "report.json").read_text()),
+        defs=defs,
+        instance=instance,
+        artifacts=artifacts,
+        requested=requested,
+        run=run,
+        requested_after=requested_after,
+        requested_after_unchanged_rerun=unchanged,
+        training_calls=len(calls),
+        production_files=files,
+        production_report=report,
     )

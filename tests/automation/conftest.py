@@ -10,14 +10,12 @@ import pytest
 
 from ft_assets.definitions import ALL_ASSETS, SCHEDULES, SENSORS
 from ft_assets.resources import build_resources
-from ft_resources.settings import ARTIFACTS_DIR_ENV, DATA_DIR_ENV
+from ft_resources.settings import ARTIFACTS_DIR_ENV, DATA_DIR_ENV, INBOX_DIR_ENV
 from tests.assets.conftest import make_rows, write_csv, write_jsonl
 
 RAW = dg.AssetKey("raw_examples")
-DOWNSTREAM = {
-    "validated_examples", "quarantined_examples", "dataset_splits", "tokenized_dataset",
-    "fine_tuned_model", "evaluation_report", "onnx_model", "production_model",
-}
+# Every asset of the project descends from raw_examples, so new data must reach all of them.
+DOWNSTREAM = {key.to_user_string() for asset in ALL_ASSETS for key in asset.keys} - {"raw_examples"}
 
 
 @pytest.fixture
@@ -42,6 +40,7 @@ def defs(tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) 
     """The project's assets, sensors and schedules, with resources rooted in this test's folder."""
     artifacts = tmp_path / "artifacts"
     monkeypatch.setenv(ARTIFACTS_DIR_ENV, str(artifacts))
+    monkeypatch.setenv(INBOX_DIR_ENV, str(tmp_path / "inbox"))
     resources = build_resources(artifacts_root=str(artifacts), base_model=str(tiny_model_dir))
     return dg.Definitions(assets=ALL_ASSETS, sensors=SENSORS, schedules=SCHEDULES, resources=resources)
 
@@ -85,6 +84,7 @@ def trained_chain(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path
     with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as inst:
         mp.setenv(DATA_DIR_ENV, str(folder))
         mp.setenv(ARTIFACTS_DIR_ENV, str(artifacts))
+        mp.setenv(INBOX_DIR_ENV, str(root / "inbox"))
         resources = build_resources(artifacts_root=str(artifacts), base_model=str(tiny_model_dir))
         chain_defs = dg.Definitions(assets=ALL_ASSETS, sensors=SENSORS, resources=resources)
         yield run_chain(chain_defs, inst, artifacts, mp)

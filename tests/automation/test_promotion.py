@@ -19,8 +19,6 @@ from ft_resources.artifact_store import ArtifactStore
 from ft_resources.bundle import LABELS_FILE, REPORT_FILE
 from tests.automation.conftest import materialize
 
-ONNX = dg.AssetKey("onnx_model")
-
 
 def trained_manifest(chain, node: str = "onnx_model") -> dict:
     """What the chain's run wrote for `node` (not any materialization a test recorded since)."""
@@ -115,7 +113,9 @@ def test_a_worse_challenger_is_rejected_unless_the_tolerance_allows_it(trained_c
     assert (chain.artifacts / "production" / LABELS_FILE).read_text() == before
     entry = log(chain)[-1]
     assert (entry["action"], entry["model_version"], entry["champion_version"]) == (
-        "reject", "worse-challenger", version
+        "reject",
+        "worse-challenger",
+        version,
     )
     assert "kept champion" in entry["reason"]
     assert gate(chain, tolerance=1.0)["decision"] == "promoted"
@@ -146,16 +146,20 @@ def test_a_report_of_another_model_is_refused(trained_chain):
     challenge_with(chain)
 
 
-def test_rollback_restores_an_earlier_version(trained_chain, capsys):
+def test_rollback_restores_an_earlier_version(trained_chain):
     chain = trained_chain
     crown(chain, bundle_copy(chain, "old", "old-version", rotate_labels=True))
     crown(chain, bundle_copy(chain, "new", "new-version"))
     env = {**os.environ, "FT_ARTIFACTS_DIR": str(chain.artifacts)}
     done = subprocess.run(
         [sys.executable, "-m", "ft_assets.promotion.rollback", "old-version"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
+    assert "production is now model old-version" in done.stdout
     assert production_version(chain) == "old-version"
     restored = chain.artifacts / "production" / LABELS_FILE
     assert restored.read_text() == (chain.artifacts / "registry" / "old-version" / LABELS_FILE).read_text()
