@@ -14,6 +14,7 @@ from ft_assets.assets.tokenized import tokenized_dataset
 from ft_assets.assets.training import fine_tuned_model
 from ft_assets.assets.validated import validate_raw_examples
 from ft_assets.automation import automation_sensor, build_retrain_schedule, new_data_sensor, with_automation
+from ft_assets.automation.inbox import inbox_sensor
 from ft_assets.resources import build_resources
 
 # raw_examples has no upstream asset, so with_automation leaves it to new_data_sensor.
@@ -22,7 +23,7 @@ MODEL_ASSETS = with_automation([fine_tuned_model, evaluation_report, onnx_model,
 SERVING_ASSETS = with_automation([batch_predictions])
 ALL_ASSETS = [*DATA_ASSETS, *MODEL_ASSETS, *SERVING_ASSETS]
 ALL_CHECKS: list[dg.AssetChecksDefinition] = []
-SENSORS = [new_data_sensor, automation_sensor]
+SENSORS = [new_data_sensor, automation_sensor, inbox_sensor]
 SCHEDULES = [build_retrain_schedule()]
 
 defs = dg.Definitions(

@@ -14,6 +14,7 @@ def test_the_sensors_and_the_schedule_start_running():
     assert {s.name: s.default_status for s in SENSORS} == {
         "new_data_sensor": dg.DefaultSensorStatus.RUNNING,
         "new_data_automation": dg.DefaultSensorStatus.RUNNING,
+        "inbox_sensor": dg.DefaultSensorStatus.RUNNING,
     }
     [schedule] = SCHEDULES
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
