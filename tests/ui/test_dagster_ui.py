@@ -100,7 +100,8 @@ def test_launchpad_shows_training_hyperparameters(dagster_ui: DagsterUI, page: P
     open_asset_graph(page, dagster_ui)
     page.get_by_role("button", name="Materialize all").locator("xpath=following::button[1]").click()
     page.get_by_role("menuitem", name="Open launchpad").click()
-    dialog = page.get_by_role("dialog").filter(has_text="Launchpad")  # the menu closes as a dialog too
+    # The closing menu is a dialog too, and says "launchpad": pick the one holding the config editor.
+    dialog = page.get_by_role("dialog").filter(has=page.locator(".CodeMirror"))
     editor = dialog.locator(".CodeMirror")
     expect(editor).to_contain_text("fine_tuned_model:")
     defaults = TrainConfig()
