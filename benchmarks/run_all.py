@@ -15,7 +15,7 @@ STEPS = {
         ["--sentences", "6000", "--keep", str(RESULTS.parent / ".work" / "sst2-model")]
     ),
     "serving": lambda: bench_serving.main([]),
-    "sst2_full": lambda: bench_sst2_quality.main(["--sentences", "0", "--epochs", "2"]),
+    "sst2_full": lambda: bench_sst2_quality.main(["--sentences", "0", "--epochs", "1"]),
 }
 
 
