@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,20 +26,16 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from benchmarks.common import RESULTS, sst2, write_result
 from ft_assets.export.onnx_export import export_onnx
 from ft_assets.export.quantize import quantize_int8
+from ft_assets.export.serving_files import write_serving_files
 from ft_resources.onnx_classifier import OnnxClassifier
-
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
 def build_bundle(model_dir: Path, bundle: Path) -> Path:
     bundle.mkdir(parents=True, exist_ok=True)
     export_onnx(model_dir, bundle / "model.onnx")
     quantize_int8(bundle / "model.onnx", bundle / "model.int8.onnx")
-    for name in TOKENIZER_FILES:
-        if (model_dir / name).is_file():
-            shutil.copy(model_dir / name, bundle / name)
-    config = json.loads((model_dir / "config.json").read_text())
-    (bundle / "labels.json").write_text(json.dumps({str(k): v for k, v in config["id2label"].items()}))
+    id2label = json.loads((model_dir / "config.json").read_text())["id2label"]
+    write_serving_files(model_dir, bundle, [id2label[str(i)] for i in range(len(id2label))])
     return bundle
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 TINY_LABELS = ["billing", "shipping", "technical"]
@@ -35,3 +37,10 @@ def build_tiny_bert(target: Path, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A real Dagster instance in a temporary folder."""
+    with dg.instance_for_test() as inst:
+        yield inst

@@ -1,7 +1,5 @@
 """onnx_model: fp32 ONNX export behind a parity gate, an INT8 variant, and measured latencies."""
 
-import json
-import shutil
 from typing import Any
 
 import dagster as dg
@@ -14,11 +12,10 @@ from ft_assets.export.latency import measure_latency
 from ft_assets.export.onnx_export import export_onnx
 from ft_assets.export.parity import check_parity
 from ft_assets.export.quantize import quantize_int8
+from ft_assets.export.serving_files import write_serving_files
 from ft_resources.artifact_store import ArtifactStore
-from ft_resources.bundle import INT8_MODEL_FILE, LABELS_FILE, MODEL_FILE
+from ft_resources.bundle import INT8_MODEL_FILE, MODEL_FILE
 from ft_resources.onnx_classifier import OnnxClassifier
-
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
 class OnnxConfig(dg.Config):
@@ -77,12 +74,7 @@ def onnx_model(
                 metadata={"max_abs_diff": dg.MetadataValue.float(float(parity.max_abs_diff))},
             )
         quantize_int8(out / MODEL_FILE, out / INT8_MODEL_FILE)
-        for name in TOKENIZER_FILES:
-            if (model_dir / name).is_file():
-                shutil.copy(model_dir / name, out / name)
-        (out / LABELS_FILE).write_text(
-            json.dumps({str(i): label for i, label in enumerate(label_names)}, indent=2)
-        )
+        write_serving_files(model_dir, out, label_names)
         test = dataset["test"]
         truth = [label_names[i] for i in test["labels"]]
         fp32_accuracy = _accuracy(OnnxClassifier(out, max_length=max_length), test["text"], truth)

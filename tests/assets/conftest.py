@@ -2,10 +2,8 @@
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from ft_assets.resources import build_resources
@@ -49,12 +47,6 @@ def data_dir(tmp_path: Path) -> Path:
     write_csv(folder / "batch1.csv", make_rows(40, seed=1))
     write_jsonl(folder / "batch2.jsonl", make_rows(10, seed=2, prefix="b2 "))
     return folder
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as inst:
-        yield inst
 
 
 @pytest.fixture
