@@ -58,7 +58,9 @@ def tokenized_dataset(
     label_names = label_order(dataset_splits["label"].astype(str).tolist())
     dataset, lengths = build_dataset_dict(dataset_splits, tokenizer, label_names, config.max_length)
     data_version = frame_version(dataset_splits, ["text", "label", "split"])
-    version = combine(data_version, base_model.fingerprint(), config.max_length)
+    # Hashes model files, so compute it once for both the version and the manifest.
+    fingerprint = base_model.fingerprint()
+    version = combine(data_version, fingerprint, config.max_length)
     rel = f"tokenized_dataset/{version}"
     if not artifact_store.exists(f"{rel}/dataset_dict.json"):
         with artifact_store.write_dir(rel) as staging:
@@ -72,7 +74,7 @@ def tokenized_dataset(
         "label_names": label_names,
         "max_length": config.max_length,
         "base_model": base_model.name_or_path,
-        "base_model_fingerprint": base_model.fingerprint(),
+        "base_model_fingerprint": fingerprint,
         "rows": {split: len(dataset[split]) for split in SPLITS},
     }
     context.log.info(f"tokenized {len(lengths):,} texts; {truncated:.2%} truncated at {config.max_length}")
