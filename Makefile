@@ -3,7 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# A DAGSTER_HOME the user set (a PostgreSQL-backed instance, say) wins over the local default.
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DAGSTER_HOME
 export HF_HUB_OFFLINE ?= 1
 RUN_CONFIG ?=
 PYTEST_ARGS ?=
@@ -12,10 +14,10 @@ PYTEST_ARGS ?=
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml serving/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e "./serving[http,s3]" -e ".[dev,deploy]"
 	@touch $(STAMP)
 
 $(DAGSTER_HOME):
@@ -25,7 +27,7 @@ run: $(STAMP) | $(DAGSTER_HOME)
 	$(BIN)/python -m ft_assets.run_all $(if $(RUN_CONFIG),--config $(RUN_CONFIG),)
 
 test: $(STAMP)
-	$(BIN)/ruff check ft_assets ft_resources tests benchmarks data
+	$(BIN)/ruff check ft_assets ft_resources serving tests benchmarks data
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ui: $(STAMP) | $(DAGSTER_HOME)
@@ -35,8 +37,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
 
 lint: $(STAMP)
-	$(BIN)/ruff check ft_assets ft_resources tests benchmarks data
-	$(BIN)/ruff format --check ft_assets ft_resources tests benchmarks data
+	$(BIN)/ruff check ft_assets ft_resources serving tests benchmarks data
+	$(BIN)/ruff format --check ft_assets ft_resources serving tests benchmarks data
 
 clean:
 	rm -rf $(VENV) artifacts .dagster_home

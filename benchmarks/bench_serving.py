@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ft_serving.classifier import OnnxClassifier
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from benchmarks.common import RESULTS, sst2, write_result
 from ft_assets.export.onnx_export import export_onnx
 from ft_assets.export.quantize import quantize_int8
 from ft_assets.export.serving_files import write_serving_files
-from ft_resources.onnx_classifier import OnnxClassifier
 
 
 def build_bundle(model_dir: Path, bundle: Path) -> Path:
@@ -76,7 +76,7 @@ def cold_start(bundle: Path) -> float:
     for _ in range(3):
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "ft_resources.predict_cli", "--model", str(bundle), "a fine film"],
+            [sys.executable, "-m", "ft_serving.predict_cli", "--model", str(bundle), "a fine film"],
             check=True,
             capture_output=True,
             env={**os.environ, "OMP_NUM_THREADS": "2"},

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+from ft_serving.classifier import OnnxClassifier
 from pydantic import Field
-
-from ft_resources.onnx_classifier import OnnxClassifier
 
 
 class ClassifierResource(dg.ConfigurableResource):

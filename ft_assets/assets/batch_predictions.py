@@ -6,13 +6,13 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+from ft_serving.predict_cli import InputError, read_file
 from pydantic import Field
 
 from ft_assets.assets.metadata import class_counts, counts_md
 from ft_resources import settings
 from ft_resources.artifact_store import ArtifactStore
 from ft_resources.classifier_resource import ClassifierResource
-from ft_resources.predict_cli import InputError, read_file
 
 INBOX_SUFFIXES = (".txt", ".csv", ".jsonl")
 

@@ -5,6 +5,8 @@ from typing import Any
 import dagster as dg
 import torch
 from datasets import load_from_disk
+from ft_serving.bundle import INT8_MODEL_FILE, MODEL_FILE
+from ft_serving.classifier import OnnxClassifier
 from pydantic import Field
 
 from ft_assets.assets.metadata import md_table
@@ -14,8 +16,6 @@ from ft_assets.export.parity import check_parity
 from ft_assets.export.quantize import quantize_int8
 from ft_assets.export.serving_files import write_serving_files
 from ft_resources.artifact_store import ArtifactStore
-from ft_resources.bundle import INT8_MODEL_FILE, MODEL_FILE
-from ft_resources.onnx_classifier import OnnxClassifier
 
 
 class OnnxConfig(dg.Config):

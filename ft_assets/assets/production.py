@@ -7,13 +7,13 @@ from typing import Any, Literal
 
 import dagster as dg
 from datasets import load_from_disk
+from ft_serving.bundle import MODEL_CARD_FILE, REPORT_FILE
 from pydantic import Field
 
 from ft_assets.promotion.card import render_model_card
 from ft_assets.promotion.gate import decide, score_bundle
 from ft_assets.promotion.registry import PRODUCTION, Registry
 from ft_resources.artifact_store import ArtifactStore
-from ft_resources.bundle import MODEL_CARD_FILE, REPORT_FILE
 
 
 class PromotionConfig(dg.Config):

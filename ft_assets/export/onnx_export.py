@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
+from ft_serving.bundle import MAX_LENGTH_METADATA_KEY
 from onnx.external_data_helper import uses_external_data
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -20,7 +21,6 @@ from ft_assets.export.loading import (
     ort_session,
     torch_logits,
 )
-from ft_resources.bundle import MAX_LENGTH_METADATA_KEY
 
 VERIFY_TOLERANCE = 1e-4
 # Tokenizers report a huge sentinel when no limit is configured.

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from ft_resources.bundle import LABELS_FILE
+from ft_serving.bundle import LABELS_FILE
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 

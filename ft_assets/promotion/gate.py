@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ft_serving.classifier import OnnxClassifier
 from sklearn.metrics import accuracy_score, f1_score
-
-from ft_resources.onnx_classifier import OnnxClassifier
 
 
 @dataclass(frozen=True)

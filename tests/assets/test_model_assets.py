@@ -6,10 +6,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
+from ft_serving.predict_cli import main as ft_predict
 
 from ft_assets.definitions import ALL_ASSETS
 from ft_assets.resources import build_resources
-from ft_resources.predict_cli import main as ft_predict
 from tests.assets.conftest import make_rows, write_csv
 from tests.conftest import build_tiny_bert
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from ft_serving.bundle import LABELS_FILE, REPORT_FILE
 
 from ft_assets.promotion import rollback
 from ft_assets.promotion.registry import Registry
 from ft_resources.artifact_store import ArtifactStore
-from ft_resources.bundle import LABELS_FILE, REPORT_FILE
 from tests.automation.conftest import materialize
 
 

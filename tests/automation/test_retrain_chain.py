@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
+from ft_serving.bundle import INT8_MODEL_FILE, LABELS_FILE, MODEL_CARD_FILE, MODEL_FILE, REPORT_FILE
 
 from ft_assets.promotion.registry import Registry
 from ft_resources.artifact_store import ArtifactStore
-from ft_resources.bundle import INT8_MODEL_FILE, LABELS_FILE, MODEL_CARD_FILE, MODEL_FILE, REPORT_FILE
 from tests.automation.conftest import DOWNSTREAM
 
 BUNDLE_FILES = (MODEL_FILE, INT8_MODEL_FILE, LABELS_FILE, REPORT_FILE, MODEL_CARD_FILE, "tokenizer.json")

@@ -7,10 +7,10 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
+from ft_serving.bundle import MAX_LENGTH_METADATA_KEY
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from ft_assets.export import check_parity
-from ft_resources.bundle import MAX_LENGTH_METADATA_KEY
 
 VARIED_TEXTS = [
     "hi",

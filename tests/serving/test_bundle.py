@@ -5,8 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from ft_resources.bundle import BundleError, load_bundle
+from ft_serving.bundle import BundleError, load_bundle
 
 
 def _remove(name: str) -> Callable[[Path], None]:

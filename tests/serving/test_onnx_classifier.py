@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from ft_serving.classifier import OnnxClassifier, Prediction, softmax
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from ft_resources.onnx_classifier import OnnxClassifier, Prediction, softmax
 from tests.conftest import TINY_LABELS
 from tests.serving.conftest import MODEL_VERSION
 

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from ft_serving.predict_cli import main
 
-from ft_resources.predict_cli import main
 from tests.conftest import TINY_LABELS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +120,7 @@ def _run(args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess[byt
 
 
 def test_module_reads_stdin_pipe_and_rejects_invalid_utf8(bundle_dir: Path) -> None:
-    command = [sys.executable, "-m", "ft_resources.predict_cli", "--model", str(bundle_dir)]
+    command = [sys.executable, "-m", "ft_serving.predict_cli", "--model", str(bundle_dir)]
     ok = _run(command, "refund please\nמשלוח\n".encode())
     assert ok.returncode == 0, ok.stderr.decode()
     assert [r["text"] for r in _records(ok.stdout.decode("utf-8"))] == ["refund please", "משלוח"]
@@ -132,8 +132,8 @@ def test_module_reads_stdin_pipe_and_rejects_invalid_utf8(bundle_dir: Path) -> N
 def test_serving_never_imports_torch_or_transformers(bundle_dir: Path) -> None:
     script = (
         "import sys\n"
-        "from ft_resources.onnx_classifier import OnnxClassifier\n"
-        "from ft_resources.predict_cli import main\n"
+        "from ft_serving.classifier import OnnxClassifier\n"
+        "from ft_serving.predict_cli import main\n"
         f"predictions = OnnxClassifier({str(bundle_dir)!r}).predict(['hello', ''])\n"
         "assert len(predictions) == 2\n"
         f"assert main(['--model', {str(bundle_dir)!r}, 'hi']) == 0\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Encoding
 
-from ft_resources.bundle import BundleError, LoadedBundle, load_bundle
+from ft_serving.bundle import BundleError, LoadedBundle, load_bundle
 
 __all__ = ["BundleError", "OnnxClassifier", "Prediction", "softmax"]
 

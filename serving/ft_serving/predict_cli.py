@@ -14,8 +14,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from ft_resources import settings
-from ft_resources.onnx_classifier import BundleError, OnnxClassifier, Prediction
+from ft_serving.classifier import BundleError, OnnxClassifier, Prediction
+from ft_serving.locations import production_dir
 
 EXIT_OK = 0
 EXIT_BROKEN_PIPE = 1
@@ -142,9 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             texts = [*check_arguments(args.texts), *read_file(args.file)]
         else:
             texts = check_arguments(args.texts) if args.texts else read_stdin()
-        classifier = OnnxClassifier(
-            args.model or settings.production_dir(), int8=args.int8, threads=args.threads
-        )
+        classifier = OnnxClassifier(args.model or production_dir(), int8=args.int8, threads=args.threads)
     except (InputError, BundleError) as error:
         print(f"ft-predict: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,1 @@
+"""Torch-free, Dagster-free inference from a production bundle: onnxruntime, tokenizers, numpy."""
