@@ -115,7 +115,8 @@ def check_arguments(texts: Iterable[str]) -> list[str]:
     return checked
 
 
-def to_json(prediction: Prediction) -> str:
+def to_record(prediction: Prediction) -> dict[str, object]:
+    """The output object of ft-predict and ft-serve alike."""
     record: dict[str, object] = {
         "text": prediction.text,
         "label": prediction.label,
@@ -124,7 +125,11 @@ def to_json(prediction: Prediction) -> str:
     }
     if prediction.truncated:
         record["truncated"] = True
-    return json.dumps(record, ensure_ascii=False)
+    return record
+
+
+def to_json(prediction: Prediction) -> str:
+    return json.dumps(to_record(prediction), ensure_ascii=False)
 
 
 def _utf8_stdout() -> None:
