@@ -1,0 +1,112 @@
+"""The production pointer: which immutable registry bundle is production, switched in one atomic write.
+
+Every promoted bundle lives, never modified, at ``<root>/registry/<model_version>/``. Production is the
+small JSON file ``<root>/registry/production.json`` naming one of them; switching production is one
+atomic write of that file (temp file + rename on a local disk, a single PUT on an object store), so a
+reader finds the old or the new bundle, never none and never a mix. On a local disk the registry also
+keeps the symlink ``<root>/production`` pointing at the same bundle, for people and tools that want a
+fixed path. Readers (ft-predict, ft-serve, the promotion gate, rollback) use the functions here.
+Torch-free and Dagster-free; fsspec reaches object stores (``FSSPEC_S3_ENDPOINT_URL`` /
+``AWS_ENDPOINT_URL`` and the usual credential variables apply).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from ft_serving.bundle import BundleError
+from ft_serving.locations import artifacts_dir
+
+REGISTRY_DIR = "registry"
+POINTER_PATH = f"{REGISTRY_DIR}/production.json"
+PRODUCTION_LINK = "production"
+
+
+class ProductionError(BundleError):
+    """No usable production model: the pointer is missing or unreadable; the message names the file."""
+
+
+@dataclass(frozen=True)
+class ProductionPointer:
+    """The content of ``registry/production.json``."""
+
+    model_version: str
+    bundle: str  # relative to the artifact root: registry/<model_version>
+    promoted_at: str  # ISO 8601, UTC
+    files: dict[str, str] = field(default_factory=dict)  # bundle file -> sha256, to verify a copy
+    entry: dict[str, Any] = field(default_factory=dict)  # the registry log entry of this switch
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), indent=2, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes, source: str) -> ProductionPointer:
+        try:
+            raw = json.loads(data)
+        except ValueError as error:
+            raise ProductionError(f"{source}: not valid JSON ({error})") from None
+        if not isinstance(raw, dict):
+            raise ProductionError(f"{source}: expected a JSON object, got {type(raw).__name__}")
+        for key in ("model_version", "bundle", "promoted_at"):
+            if not isinstance(raw.get(key), str) or not raw[key]:
+                raise ProductionError(f"{source}: '{key}' must be a non-empty string")
+        bundle = PurePosixPath(raw["bundle"])
+        # The pointer names a folder inside the registry, never a path outside the artifact root.
+        if bundle.is_absolute() or ".." in bundle.parts or bundle.parts[:1] != (REGISTRY_DIR,):
+            raise ProductionError(f"{source}: 'bundle' must be a path under {REGISTRY_DIR}/, got {bundle}")
+        files, entry = raw.get("files", {}), raw.get("entry", {})
+        if not isinstance(files, dict) or not isinstance(entry, dict):
+            raise ProductionError(f"{source}: 'files' and 'entry' must be JSON objects")
+        return cls(raw["model_version"], raw["bundle"], raw["promoted_at"], files, entry)
+
+
+def bundle_path(model_version: str) -> str:
+    """Where the registry keeps a model version's bundle, relative to the artifact root."""
+    if not model_version or "/" in model_version or model_version in {".", ".."}:
+        raise ValueError(f"not a model version: {model_version!r}")
+    return f"{REGISTRY_DIR}/{model_version}"
+
+
+def location(root: str, rel: str) -> str:
+    """``rel`` under ``root``: an absolute local path, or a URI for an fsspec root."""
+    fs, _ = fsspec.core.url_to_fs(root)
+    if isinstance(fs, LocalFileSystem):
+        return str(Path(root.removeprefix("file://")).absolute() / rel)
+    return f"{root.rstrip('/')}/{rel}"
+
+
+def read_production_pointer(root: str | None = None) -> ProductionPointer | None:
+    """The pointer under ``root`` (default ``$FT_ARTIFACTS_DIR``), or None when nothing was promoted."""
+    uri = location(root or artifacts_dir(), POINTER_PATH)
+    fs, path = fsspec.core.url_to_fs(uri)
+    try:
+        data = fs.cat_file(path)
+    except FileNotFoundError:
+        return None
+    return ProductionPointer.from_json(data, uri)
+
+
+def production_bundle_uri(root: str | None = None) -> str:
+    """Location (path or URI) of the production bundle; ProductionError when there is none."""
+    root = root or artifacts_dir()
+    pointer = read_production_pointer(root)
+    if pointer is None:
+        raise ProductionError(
+            f"no production model: {location(root, POINTER_PATH)} does not exist "
+            "(train and promote one with `make run`, or pass --model)"
+        )
+    return location(root, pointer.bundle)
+
+
+def production_bundle_dir(root: str | None = None) -> Path:
+    """The production bundle's folder on a local artifact root (remote roots: fetch the bundle first)."""
+    uri = production_bundle_uri(root)
+    if "://" in uri:
+        raise ProductionError(f"the production bundle {uri} is remote; fetch it to a local folder first")
+    return Path(uri)
