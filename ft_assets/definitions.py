@@ -16,6 +16,7 @@ from ft_assets.assets.validated import validate_raw_examples
 from ft_assets.automation import automation_sensor, build_retrain_schedule, new_data_sensor, with_automation
 from ft_assets.automation.inbox import inbox_sensor
 from ft_assets.resources import build_resources
+from ft_resources.k8s import run_executor
 
 # raw_examples has no upstream asset, so with_automation leaves it to new_data_sensor.
 DATA_ASSETS = with_automation([raw_examples, validate_raw_examples, dataset_splits, tokenized_dataset])
@@ -32,4 +33,5 @@ defs = dg.Definitions(
     sensors=SENSORS,
     schedules=SCHEDULES,
     resources=build_resources(),
+    executor=run_executor(),
 )

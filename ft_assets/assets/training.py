@@ -15,6 +15,7 @@ from ft_assets.training.trainer import train_classifier
 from ft_resources.accelerator import AcceleratorResource
 from ft_resources.artifact_store import ArtifactStore
 from ft_resources.base_model import BaseModelSource
+from ft_resources.k8s import gpu_op_tags
 
 
 def model_version(tokenized: dict[str, Any], config: TrainConfig, base_fingerprint: str) -> str:
@@ -33,6 +34,7 @@ def checkpoint_dir_for(store: ArtifactStore, version: str) -> Path:
     kinds={"pytorch", "huggingface"},
     code_version="1",
     pool="gpu",
+    op_tags=gpu_op_tags(),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=15),
     description=(
         "The base model fine-tuned for sequence classification on tokenized_dataset's train split with the "
