@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from transformers import TrainingArguments
@@ -51,4 +52,24 @@ def build_training_arguments(
         data_seed=config.seed,
         report_to=[],
         disable_tqdm=True,
+        # Said outright: the Trainer infers it from forward(), which a PEFT wrapper or FeatureHead hides.
+        label_names=["labels"],
+        # Our loss is a per-batch mean; True would multiply it by the world size (2x loss on 2 ranks,
+        # transformers issue 35078), corrupting early stopping and the best-checkpoint choice.
+        average_tokens_across_devices=False,
+        ddp_find_unused_parameters=False,
+        ddp_backend=ddp_backend(device),
     )
+
+
+def world_size() -> int:
+    """Processes in this training job: torchrun sets WORLD_SIZE for every rank, a plain process has none."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def ddp_backend(device: DeviceSettings) -> str | None:
+    """NCCL between GPUs, gloo between CPU processes; None for a single process, where forcing a
+    backend breaks the Trainer's setup."""
+    if world_size() <= 1:
+        return None
+    return "nccl" if device.device == "cuda" else "gloo"

@@ -56,7 +56,9 @@ class ClassifierTrainer(Trainer):
         # Cross-entropy in fp32 even under autocast: a bf16 log-softmax loses small loss differences.
         loss = F.cross_entropy(logits.float(), labels, weight=weight)
         if model.training:
-            self.counters.add_batch(labels, inputs["attention_mask"])
+            # Cached-feature batches carry a per-row token count instead of a mask; both sum to the tokens.
+            tokens = inputs["attention_mask"] if "attention_mask" in inputs else inputs["token_count"]
+            self.counters.add_batch(labels, tokens)
         return (loss, outputs) if return_outputs else loss
 
     def _get_train_sampler(self, train_dataset: Any = None) -> Sampler | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 import dagster as dg
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
+
+Method = Literal["head_only", "partial", "full", "lora"]
 
 
 class TrainConfig(dg.Config):
@@ -51,7 +53,7 @@ class TrainConfig(dg.Config):
     frozen_layers: int = Field(
         default=0,
         ge=0,
-        description="Freeze the embeddings and this many lowest encoder layers (0 trains everything).",
+        description="partial: freeze the embeddings and this many lowest encoder layers.",
     )
     class_weights: bool = Field(
         default=False,
@@ -68,6 +70,30 @@ class TrainConfig(dg.Config):
         description="Validation metric that picks the best checkpoint and drives early stopping.",
     )
 
+    method: Method = Field(
+        default="full",
+        description=(
+            "What trains: head_only (encoder frozen, only the classification head), partial (frozen_layers "
+            "lowest layers frozen), full (everything), lora (low-rank adapters, merged into the weights "
+            "before saving, so the exported model is a plain one)."
+        ),
+    )
+    cache_features: bool = Field(
+        default=True,
+        description=(
+            "head_only: run the frozen encoder once over train and validation and train the head on its "
+            "outputs, so each epoch costs only the head (no encoder dropout on the cached features)."
+        ),
+    )
+    lora_r: int = Field(default=8, ge=1, description="lora: rank of the adapter matrices.")
+    lora_alpha: int = Field(default=16, ge=1, description="lora: scaling (the update is scaled by alpha/r).")
+    lora_dropout: float = Field(default=0.1, ge=0.0, lt=1.0, description="lora: dropout on adapter inputs.")
+    lora_target_modules: list[str] = Field(
+        default=["query", "value"],
+        min_length=1,
+        description="lora: names of the linear layers that get adapters (BERT: query, key, value, dense).",
+    )
+
     @field_validator("max_steps")
     @classmethod
     def _max_steps_positive_or_unlimited(cls, value: int) -> int:
@@ -75,6 +101,15 @@ class TrainConfig(dg.Config):
         if value == 0:
             raise ValueError("max_steps must be -1 (no limit) or a positive number of steps")
         return value
+
+    @model_validator(mode="after")
+    def _frozen_layers_belong_to_partial(self) -> TrainConfig:
+        # method alone decides what trains; frozen_layers under another method would be silently ignored.
+        if self.method == "partial" and self.frozen_layers == 0:
+            raise ValueError("method='partial' needs frozen_layers >= 1")
+        if self.method != "partial" and self.frozen_layers > 0:
+            raise ValueError(f"frozen_layers applies to method='partial' only, not method={self.method!r}")
+        return self
 
     @property
     def greater_is_better(self) -> bool:

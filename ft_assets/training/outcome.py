@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,10 @@ class TrainOutcome:
     log_history: list[dict[str, Any]]
     device: str
     precision: str
+    fine_tuning: dict[str, str | int | None] = field(default_factory=dict)  # MethodSummary.as_dict()
+    feature_cache_seconds: float = 0.0  # head_only with cached features: the one encoder pass
+    world_size: int = 1
+    peak_memory_mb: float = 0.0  # this process's peak resident memory (GPU memory on CUDA)
 
     @property
     def train_losses(self) -> list[dict[str, float]]:
@@ -74,4 +78,7 @@ class TrainOutcome:
             "train_tokens_per_second": round(self.train_tokens_per_second, 1),
             "device": self.device,
             "precision": self.precision,
+            "feature_cache_seconds": round(self.feature_cache_seconds, 3),
+            "world_size": self.world_size,
+            "peak_memory_mb": round(self.peak_memory_mb, 1),
         }

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import datasets
 import torch
 from transformers import (
     DataCollatorWithPadding,
     EarlyStoppingCallback,
+    PreTrainedModel,
     PreTrainedTokenizerBase,
     PrinterCallback,
     TrainerCallback,
     TrainerState,
+    default_data_collator,
 )
 
 from ft_assets.training.arguments import build_training_arguments
@@ -24,8 +29,10 @@ from ft_assets.training.classifier_trainer import ClassifierTrainer
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.data import prepare_split
 from ft_assets.training.export import save_model_dir
+from ft_assets.training.features import FeatureHead, cache_head_inputs, head_of
+from ft_assets.training.methods import MethodSummary, apply_method, plain_model, summarize
 from ft_assets.training.metrics import compute_classification_metrics, inverse_frequency_weights
-from ft_assets.training.model import freeze_lower_layers, load_classifier
+from ft_assets.training.model import load_classifier
 from ft_assets.training.outcome import TrainOutcome
 from ft_resources.accelerator import DeviceSettings
 
@@ -45,14 +52,16 @@ def train_classifier(
     """Fine-tune ``base_model`` on ``dataset["train"]``, select on ``dataset["validation"]``.
 
     ``checkpoint_dir`` must be specific to (data version, config, base model): a checkpoint found
-    there is resumed, not restarted. ``output_dir`` receives the best model as a self-contained
-    Hugging Face directory. ``callbacks`` are extra Trainer callbacks (tests use one to interrupt).
+    there is resumed, not restarted. ``output_dir`` (absent or empty) receives the best model as a
+    self-contained Hugging Face directory, written by rank 0 only when torchrun runs several ranks.
+    ``callbacks`` are extra Trainer callbacks (tests use one to interrupt).
     """
     started = time.perf_counter()
     with quiet_progress_bars():
-        trainer, tokenizer = _build_trainer(
+        setup = _build_trainer(
             dataset, label_names, base_model, config, device, checkpoint_dir, log, callbacks
         )
+        trainer = setup.trainer
         resume_from = find_resume_checkpoint(checkpoint_dir)
         resumed_from_step = None
         if resume_from is not None:
@@ -62,14 +71,17 @@ def train_classifier(
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from is not None else None)
         counters = trainer.counters
         train_seconds = max(time.perf_counter() - train_started - counters.overhead_seconds, 1e-9)
-        # load_best_model_at_end has already swapped the best checkpoint's weights into trainer.model.
-        model_dir = save_model_dir(trainer.model, tokenizer, output_dir)
+        # load_best_model_at_end has already swapped the best checkpoint's weights into trainer.model
+        # (for cached features: into the model's own head module, which FeatureHead wraps).
+        if trainer.is_world_process_zero():
+            trained = setup.model if setup.cached_features else trainer.model
+            save_model_dir(plain_model(trained), setup.tokenizer, output_dir)
 
     state = trainer.state
     best_step = checkpoint_step(Path(state.best_model_checkpoint)) if state.best_model_checkpoint else None
     tokens = int(counters.tokens.item())
     outcome = TrainOutcome(
-        model_dir=model_dir,
+        model_dir=Path(output_dir),
         metric_name=config.metric_for_best_model,
         best_metric=state.best_metric,
         best_step=best_step,
@@ -86,13 +98,27 @@ def train_classifier(
         log_history=[dict(entry) for entry in state.log_history],
         device=device.device,
         precision=device.precision,
+        fine_tuning=setup.method.as_dict(),
+        feature_cache_seconds=setup.feature_cache_seconds,
+        world_size=trainer.args.world_size,
+        peak_memory_mb=_peak_memory_mb(device),
     )
     log(
         f"done: step {outcome.global_step}, epoch {outcome.epochs_completed:.2f}, best {outcome.metric_name} "
-        f"{outcome.best_metric} at step {best_step}, {outcome.train_samples_per_second:.1f} samples/s; "
-        f"model in {model_dir}"
+        f"{outcome.best_metric} at step {best_step}, {outcome.train_samples_per_second:.1f} samples/s"
+        f" per process; model in {output_dir}"
     )
     return outcome
+
+
+@dataclass(frozen=True)
+class _Setup:
+    trainer: ClassifierTrainer
+    model: PreTrainedModel  # the full classifier, whatever module the Trainer trains
+    tokenizer: PreTrainedTokenizerBase
+    method: MethodSummary
+    cached_features: bool
+    feature_cache_seconds: float
 
 
 def _build_trainer(
@@ -104,7 +130,7 @@ def _build_trainer(
     checkpoint_dir: Path,
     log: Callable[[str], None],
     callbacks: Sequence[TrainerCallback],
-) -> tuple[ClassifierTrainer, PreTrainedTokenizerBase]:
+) -> _Setup:
     num_labels = len(label_names)
     train = prepare_split(dataset, "train", num_labels, config.max_length)
     validation = prepare_split(dataset, "validation", num_labels, config.max_length)
@@ -113,9 +139,28 @@ def _build_trainer(
         f"{len(train.dataset)} train / {len(validation.dataset)} validation examples, {num_labels} labels"
     )
     model, tokenizer = load_classifier(base_model, label_names, config.seed)
-    frozen = freeze_lower_layers(model, config.frozen_layers)
-    if frozen:
-        log(f"frozen: {', '.join(frozen)}")
+    trained, method = apply_method(model, config)
+    cached = config.method == "head_only" and config.cache_features
+    cache_seconds = 0.0
+    # Multiples of 8 let tensor cores engage on GPU; on CPU they are only extra padding.
+    collator: Callable[..., Any] = DataCollatorWithPadding(
+        tokenizer, pad_to_multiple_of=8 if device.device == "cuda" else None
+    )
+    train_rows, validation_rows = train.dataset, validation.dataset
+    if cached:
+        cache_started = time.perf_counter()
+        train_rows, validation_rows = (
+            cache_head_inputs(model, split, tokenizer, device, config.eval_batch_size)
+            for split in (train, validation)
+        )
+        cache_seconds = time.perf_counter() - cache_started
+        trained, collator = FeatureHead(head_of(model)), default_data_collator
+        method = summarize(trained, method.method, f"{method.detail}; encoder outputs cached once")
+        log(f"cached the frozen encoder's outputs for train and validation in {cache_seconds:.1f} s")
+    log(
+        f"method {method.method}: {method.trainable_parameters:,} of {method.total_parameters:,} "
+        f"parameters train ({method.detail})"
+    )
     weights = None
     if config.class_weights:
         weights = torch.tensor(inverse_frequency_weights(train.labels, num_labels), dtype=torch.float32)
@@ -129,15 +174,12 @@ def _build_trainer(
             EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
         )
     trainer = ClassifierTrainer(
-        model=model,
+        model=trained,
         args=build_training_arguments(config, device, checkpoint_dir),
-        train_dataset=train.dataset,
-        eval_dataset=validation.dataset,
+        train_dataset=train_rows,
+        eval_dataset=validation_rows,
         processing_class=tokenizer,
-        # Multiples of 8 let tensor cores engage on GPU; on CPU they are only extra padding.
-        data_collator=DataCollatorWithPadding(
-            tokenizer, pad_to_multiple_of=8 if device.device == "cuda" else None
-        ),
+        data_collator=collator,
         compute_metrics=compute_classification_metrics,
         callbacks=trainer_callbacks,
         class_weights=weights,
@@ -147,7 +189,14 @@ def _build_trainer(
     )
     # With tqdm disabled the Trainer prints every log dict to stdout; ProgressCallback reports instead.
     trainer.remove_callback(PrinterCallback)
-    return trainer, tokenizer
+    return _Setup(trainer, model, tokenizer, method, cached, cache_seconds)
+
+
+def _peak_memory_mb(device: DeviceSettings) -> float:
+    if device.device == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _epoch_at(state: TrainerState, step: int | None) -> float | None:

@@ -14,6 +14,7 @@ def test_defaults_suit_a_short_minilm_cpu_run():
     assert config.learning_rate == pytest.approx(1e-4)
     assert (config.max_steps, config.frozen_layers, config.class_weights) == (-1, 0, False)
     assert config.metric_for_best_model == "macro_f1" and config.greater_is_better
+    assert (config.method, config.lora_r, config.lora_target_modules) == ("full", 8, ["query", "value"])
 
 
 def test_every_field_has_a_description_for_the_launchpad():
@@ -21,7 +22,8 @@ def test_every_field_has_a_description_for_the_launchpad():
     assert set(fields) == {
         "epochs", "learning_rate", "batch_size", "gradient_accumulation_steps", "warmup_ratio",
         "weight_decay", "max_length", "seed", "early_stopping_patience", "frozen_layers",
-        "class_weights", "max_steps", "eval_batch_size", "metric_for_best_model",
+        "class_weights", "max_steps", "eval_batch_size", "metric_for_best_model", "method", "cache_features",
+        "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules",
     }  # fmt: skip
     assert all(field.description for field in fields.values())
 

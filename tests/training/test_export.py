@@ -1,4 +1,4 @@
-"""save_model_dir: all-or-nothing replacement of the model directory."""
+"""save_model_dir: a complete safetensors model folder, never mixed with an older one."""
 
 from __future__ import annotations
 
@@ -25,24 +25,17 @@ def _contents(path: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in path.iterdir()}
 
 
-def test_replaces_a_previous_model_and_leaves_no_staging_dirs(tmp_path):
+def test_writes_into_a_fresh_folder_and_refuses_a_used_one(tmp_path):
+    # Atomic publishing is ArtifactStore.write_dir's job; here a leftover must not mix into a new model.
     target = tmp_path / "model"
     save_model_dir(_Saves({"model.safetensors": b"v1"}), _Saves({"tokenizer.json": b"t"}), target)
-    save_model_dir(_Saves({"model.safetensors": b"v2", "config.json": b"{}"}), _Saves({}), target)
-    assert _contents(target) == {"model.safetensors": b"v2", "config.json": b"{}"}
-    assert [p.name for p in tmp_path.iterdir()] == ["model"]
-
-
-def test_a_failed_save_keeps_the_previous_model(tmp_path):
-    target = tmp_path / "model"
-    save_model_dir(_Saves({"model.safetensors": b"v1"}), _Saves({}), target)
-    with pytest.raises(OSError, match="disk full"):
-        save_model_dir(_Saves({"model.safetensors": b"half"}, fail=True), _Saves({}), target)
-    assert _contents(target) == {"model.safetensors": b"v1"}
-    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert _contents(target) == {"model.safetensors": b"v1", "tokenizer.json": b"t"}
+    with pytest.raises(FileExistsError, match="not empty"):
+        save_model_dir(_Saves({"model.safetensors": b"v2"}), _Saves({}), target)
+    assert _contents(target) == {"model.safetensors": b"v1", "tokenizer.json": b"t"}
 
 
 def test_weights_must_be_safetensors(tmp_path):
     with pytest.raises(RuntimeError, match=r"model\.safetensors"):
         save_model_dir(_Saves({"pytorch_model.bin": b"pickle"}), _Saves({}), tmp_path / "model")
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in (tmp_path / "model").iterdir()] == ["pytorch_model.bin"]

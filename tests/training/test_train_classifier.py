@@ -135,7 +135,7 @@ class _GradFlags(TrainerCallback):
 def test_frozen_layers_get_no_gradient_and_keep_their_weights(tiny_dataset, tiny_model_dir, tmp_path):
     flags = _GradFlags()
     log = LogCapture()
-    config = tiny_config(max_steps=STEPS_PER_EPOCH, frozen_layers=1)
+    config = tiny_config(max_steps=STEPS_PER_EPOCH, method="partial", frozen_layers=1)
     outcome = train_classifier(
         tiny_dataset, TINY_LABELS, tiny_model_dir, config, CPU, tmp_path / "m", tmp_path / "ck", log,
         callbacks=[flags],

@@ -1,0 +1,97 @@
+"""The fine-tuning method: which parameters train, and how the trained model becomes a plain one again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from peft import LoraConfig, PeftModel, TaskType, get_peft_model
+from transformers import PreTrainedModel
+
+from ft_assets.training.config import TrainConfig
+from ft_assets.training.model import freeze_lower_layers
+
+
+@dataclass(frozen=True)
+class MethodSummary:
+    """What the method left trainable; reported in metadata, the model card and the benchmark."""
+
+    method: str
+    trainable_parameters: int
+    total_parameters: int
+    adapter_bytes: int | None  # lora only: the size of what a PEFT adapter file would hold
+    detail: str
+
+    def as_dict(self) -> dict[str, str | int | None]:
+        return {
+            "method": self.method,
+            "trainable_parameters": self.trainable_parameters,
+            "total_parameters": self.total_parameters,
+            "adapter_bytes": self.adapter_bytes,
+            "detail": self.detail,
+        }
+
+
+def apply_method(model: PreTrainedModel, config: TrainConfig) -> tuple[torch.nn.Module, MethodSummary]:
+    """Freeze or wrap ``model`` as ``config.method`` says; return the module the Trainer should train."""
+    trained: torch.nn.Module = model
+    if config.method == "full":
+        detail = "every parameter trains"
+    elif config.method == "partial":
+        detail = "frozen: " + ", ".join(freeze_lower_layers(model, config.frozen_layers))
+    elif config.method == "head_only":
+        model.base_model.requires_grad_(False)
+        detail = f"frozen: {model.base_model_prefix} (the whole encoder)"
+    else:
+        _check_lora_targets(model, config.lora_target_modules)
+        lora = LoraConfig(
+            task_type=TaskType.SEQ_CLS,  # keeps the new classification head trainable and saved
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=list(config.lora_target_modules),
+        )
+        trained = get_peft_model(model, lora)
+        detail = (
+            f"LoRA r={config.lora_r}, alpha={config.lora_alpha}, dropout={config.lora_dropout} on "
+            f"{', '.join(config.lora_target_modules)}; merged before saving"
+        )
+    return trained, summarize(trained, config.method, detail)
+
+
+def _check_lora_targets(model: PreTrainedModel, targets: list[str]) -> None:
+    # peft's own error does not say which name missed, nor what the model calls its layers.
+    linear = sorted(
+        {
+            name.rsplit(".", 1)[-1]
+            for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear)
+        }
+    )
+    missing = [target for target in targets if target not in linear]
+    if missing:
+        raise ValueError(
+            f"lora_target_modules {missing} name no linear layer of {type(model).__name__}; "
+            f"its linear layers are: {', '.join(linear)}"
+        )
+
+
+def summarize(trained: torch.nn.Module, method: str, detail: str) -> MethodSummary:
+    parameters = list(trained.parameters())
+    trainable = [p for p in parameters if p.requires_grad]
+    return MethodSummary(
+        method=method,
+        trainable_parameters=sum(p.numel() for p in trainable),
+        total_parameters=sum(p.numel() for p in parameters),
+        adapter_bytes=sum(p.numel() * p.element_size() for p in trainable) if method == "lora" else None,
+        detail=detail,
+    )
+
+
+def plain_model(trained: torch.nn.Module) -> PreTrainedModel:
+    """The model to save: LoRA adapters folded into the base weights, so export and serving see no PEFT."""
+    if isinstance(trained, PeftModel):
+        return trained.merge_and_unload()
+    if not isinstance(trained, PreTrainedModel):
+        raise TypeError(f"expected a transformers model, got {type(trained).__name__}")
+    return trained
