@@ -1,6 +1,7 @@
 """evaluation_report: test-split metrics, plots and a readable report for one fine-tuned model."""
 
 import base64
+import dataclasses
 import json
 from typing import Any
 
@@ -8,7 +9,14 @@ import dagster as dg
 import pandas as pd
 from datasets import load_from_disk
 
-from ft_assets.evaluation import compute_report, confusion_matrix_png, render_report_md, training_curves_png
+from ft_assets.evaluation import (
+    compute_report,
+    confusion_matrix_png,
+    fit_lexical_baseline,
+    render_report_md,
+    score_lexical_baseline,
+    training_curves_png,
+)
 from ft_assets.evaluation.inference import predict_split, softmax
 from ft_resources.artifact_store import ArtifactStore
 
@@ -20,11 +28,12 @@ def png_md(title: str, png: bytes) -> dg.MetadataValue:
 @dg.asset(
     group_name="training",
     kinds={"pytorch", "scikitlearn"},
-    code_version="1",
+    code_version="2",
     description=(
         "fine_tuned_model scored on tokenized_dataset's test split: accuracy, macro and per-class "
         "precision/recall/F1, the confusion matrix, the 20 most confident errors and the training curves, "
-        "beside the majority-class baseline. Writes report.json, report.md and the plots as PNG."
+        "beside a TF-IDF + logistic-regression baseline fitted on the same train split and the majority "
+        "class. Writes report.json, report.md and the plots as PNG."
     ),
 )
 def evaluation_report(
@@ -38,12 +47,24 @@ def evaluation_report(
             "the test split comes from a newer tokenized_dataset than the model was trained on; "
             "scoring the model on the current test split"
         )
-    test = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))["test"]
+    splits = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
+    test = splits["test"]
     labels = fine_tuned_model["label_names"]
     logits = predict_split(artifact_store.local_path(fine_tuned_model["path"]), test)
     probabilities = softmax(logits)
     report = compute_report(
         test["labels"], probabilities.argmax(axis=1).tolist(), probabilities, labels, test["text"]
+    )
+    lexical_fit = fit_lexical_baseline(
+        splits["train"]["text"],
+        splits["train"]["labels"],
+        splits["validation"]["text"],
+        splits["validation"]["labels"],
+        test["text"],
+        len(labels),
+    )
+    report = dataclasses.replace(
+        report, lexical_baseline=score_lexical_baseline(lexical_fit, test["labels"], labels, test["text"])
     )
     lineage = {
         "model_version": fine_tuned_model["model_version"],
@@ -72,9 +93,13 @@ def evaluation_report(
         predictions.to_parquet(staging / "predictions.parquet", index=False)
         (staging / "report.json").write_text(json.dumps(report_json, indent=2))
     baseline = report.majority_baseline
+    lexical = report.lexical_baseline
+    margin = report.margin_over_lexical()
     context.log.info(
-        f"test accuracy {report.accuracy:.4f}, macro F1 {report.macro_f1:.4f} on {report.n_test} texts "
-        f"(majority baseline {baseline.accuracy:.4f}, always '{baseline.label}')"
+        f"test accuracy {report.accuracy:.4f}, macro F1 {report.macro_f1:.4f} on {report.n_test} texts; "
+        f"TF-IDF baseline accuracy {lexical.accuracy:.4f}, macro F1 {lexical.macro_f1:.4f} "
+        f"(fitted in {lexical.fit_seconds:.1f} s); majority baseline {baseline.accuracy:.4f}, "
+        f"always '{baseline.label}'"
     )
     return dg.Output(
         {"path": artifact_store.uri(rel), "report": report_json},
@@ -84,6 +109,27 @@ def evaluation_report(
             "macro_precision": dg.MetadataValue.float(round(report.macro_precision, 4)),
             "macro_recall": dg.MetadataValue.float(round(report.macro_recall, 4)),
             "majority_baseline_accuracy": dg.MetadataValue.float(round(baseline.accuracy, 4)),
+            "tfidf_baseline_accuracy": dg.MetadataValue.float(round(lexical.accuracy, 4)),
+            "tfidf_baseline_macro_f1": dg.MetadataValue.float(round(lexical.macro_f1, 4)),
+            "margin_over_tfidf_macro_f1": dg.MetadataValue.float(round(margin["macro_f1"], 4)),
+            "margin_over_tfidf_accuracy": dg.MetadataValue.float(round(margin["accuracy"], 4)),
+            "baselines": dg.MetadataValue.table(
+                records=[
+                    dg.TableRecord({"model": name, "accuracy": round(acc, 4), "macro_f1": round(f1, 4)})
+                    for name, acc, f1 in (
+                        ("fine-tuned model", report.accuracy, report.macro_f1),
+                        (lexical.name, lexical.accuracy, lexical.macro_f1),
+                        (f"majority class ({baseline.label})", baseline.accuracy, baseline.macro_f1),
+                    )
+                ],
+                schema=dg.TableSchema(
+                    columns=[
+                        dg.TableColumn("model", "string"),
+                        dg.TableColumn("accuracy", "float"),
+                        dg.TableColumn("macro_f1", "float"),
+                    ]
+                ),
+            ),
             "n_test": dg.MetadataValue.int(report.n_test),
             "report": dg.MetadataValue.md(markdown),
             "confusion_matrix": png_md("confusion matrix", confusion),

@@ -25,6 +25,13 @@ class PromotionConfig(dg.Config):
         ge=0.0,
         description="The challenger may score this much below the champion and still win.",
     )
+    require_beats_baseline: bool = Field(
+        default=False,
+        description=(
+            "Promote only a model whose test score (metric) exceeds the TF-IDF + logistic-regression "
+            "baseline that evaluation_report fits on the same train split."
+        ),
+    )
 
 
 @dg.asset(
@@ -66,7 +73,9 @@ def production_model(
     if champion_dir is not None:
         champion_version = json.loads((champion_dir / REPORT_FILE).read_text()).get("model_version")
         champion = score_bundle(champion_dir, texts, truth, config.metric, max_length)
-    decision = decide(challenger, champion, config.metric, config.tolerance)
+    decision = decide(
+        challenger, champion, config.metric, config.tolerance, beats_baseline=_baseline_pair(config, report)
+    )
     entry = {
         "model_version": onnx_model["model_version"],
         "data_version": report["data_version"],
@@ -119,3 +128,14 @@ def production_model(
             "data_version": dg.MetadataValue.text(report["data_version"]),
         },
     )
+
+
+def _baseline_pair(config: PromotionConfig, report: dict[str, Any]) -> tuple[float, float] | None:
+    if not config.require_beats_baseline:
+        return None
+    lexical = report.get("lexical_baseline")
+    if lexical is None:
+        raise dg.Failure(
+            "require_beats_baseline is set but report.json has no lexical_baseline; re-run evaluation"
+        )
+    return report[config.metric], lexical[config.metric]

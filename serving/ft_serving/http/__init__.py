@@ -1,0 +1,1 @@
+"""``ft-serve``: the production bundle over HTTP (FastAPI on uvicorn), following promotions."""

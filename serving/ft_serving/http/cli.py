@@ -1,0 +1,114 @@
+"""``ft-serve``: the classifier over HTTP, bound to 127.0.0.1 unless told otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from ft_serving.http.app import ServeConfig, create_app
+from ft_serving.http.inference import PoolSettings
+from ft_serving.http.limits import Limits
+from ft_serving.predict_cli import _positive_int
+from ft_serving.spec import BundleError
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    cpus = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(
+        prog="ft-serve",
+        description="Serve an ONNX bundle over HTTP. By default it serves the production model under "
+        "$FT_ARTIFACTS_DIR and switches to each newly promoted one; --model DIR serves one fixed bundle.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_non_negative, default=8000, help="port; 0 picks a free one")
+    parser.add_argument("--model", type=Path, help="serve this bundle folder and never swap")
+    parser.add_argument("--artifacts-dir", help="artifact root to follow (default $FT_ARTIFACTS_DIR)")
+    parser.add_argument("--int8", action="store_true", help="serve model.int8.onnx")
+    parser.add_argument(
+        "--workers", type=_positive_int, default=cpus, help=f"inference threads (default {cpus})"
+    )
+    parser.add_argument("--threads", type=_positive_int, default=1, help="onnxruntime threads per inference")
+    parser.add_argument("--no-batching", action="store_true", help="one onnxruntime call per request")
+    parser.add_argument("--batch-wait-ms", type=float, default=0.0, help="wait for more requests to batch")
+    parser.add_argument("--max-batch", type=_positive_int, default=32, help="texts per onnxruntime call")
+    parser.add_argument("--max-pending", type=_positive_int, default=512, help="queued requests before 503")
+    parser.add_argument("--max-body-bytes", type=_positive_int, default=Limits.max_body_bytes)
+    parser.add_argument("--max-texts", type=_positive_int, default=Limits.max_texts, help="texts per request")
+    parser.add_argument("--max-text-chars", type=_positive_int, default=Limits.max_text_chars)
+    parser.add_argument("--poll-interval", type=float, default=1.0, help="seconds between pointer checks")
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
+    return number
+
+
+def config_from(args: argparse.Namespace) -> ServeConfig:
+    return ServeConfig(
+        model_dir=args.model,
+        artifacts_root=args.artifacts_dir,
+        int8=args.int8,
+        threads=args.threads,
+        poll_interval_s=args.poll_interval,
+        limits=Limits(args.max_body_bytes, args.max_texts, args.max_text_chars),
+        pool=PoolSettings(
+            workers=args.workers,
+            batching=not args.no_batching,
+            batch_wait_ms=args.batch_wait_ms,
+            max_batch=args.max_batch,
+            max_pending=args.max_pending,
+        ),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s ft-serve: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = config_from(args)
+        # A fixed bundle that cannot serve is a start-up error, reported in one line.
+        model = config.load(args.model) if args.model is not None else None
+        app = create_app(config, model)
+    except (BundleError, ValueError, OSError) as error:
+        print(f"ft-serve: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    # Binding here (not in uvicorn) lets --port 0 report the port it got before serving starts.
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        print(f"ft-serve: cannot bind {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    sock.listen(2048)
+    host, port = sock.getsockname()[:2]
+    print(f"ft-serve: listening on http://{host}:{port}", flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, log_level=args.log_level, access_log=args.access_log, timeout_graceful_shutdown=30
+        )
+    )
+    server.run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

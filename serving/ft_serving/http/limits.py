@@ -1,0 +1,79 @@
+"""What a prediction request may hold, and how a request body becomes checked texts.
+
+Every violation is a ``RejectedError`` with a 4xx status and a one-line reason; nothing a client
+sends can reach the model unchecked or turn into a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 1 << 20
+    max_texts: int = 256
+    # Far above what max_length tokens can hold (about 5 characters a token), so a cut never drops
+    # words the model would have read; it bounds tokenizer work per text.
+    max_text_chars: int = 20_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "max_texts", "max_text_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
+class RejectedError(Exception):
+    """A request refused with a 4xx (or 503 when overloaded) and a one-line message."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    texts: list[StrictStr]
+
+
+async def read_body(content_length: str | None, chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The body, refused as soon as it is known to exceed ``limit`` (declared or streamed)."""
+    if content_length is not None:
+        if not content_length.isdigit():
+            raise RejectedError(
+                400, "bad_content_length", f"Content-Length {content_length!r} is not a number"
+            )
+        if int(content_length) > limit:
+            raise RejectedError(413, "body_too_large", f"body of {content_length} bytes exceeds {limit}")
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > limit:
+            raise RejectedError(413, "body_too_large", f"body exceeds {limit} bytes")
+    return bytes(body)
+
+
+def parse_texts(body: bytes, limits: Limits) -> list[str]:
+    """The texts of ``{"texts": [str, ...]}``, or RejectedError naming what is wrong."""
+    try:
+        request = PredictRequest.model_validate_json(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        if first["type"] == "json_invalid":
+            raise RejectedError(400, "malformed_json", f"body is not valid JSON: {first['msg']}") from None
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise RejectedError(
+            422, "invalid_request", f'{where}: {first["msg"]} (expected {{"texts": [string, ...]}})'
+        ) from None
+    if len(request.texts) > limits.max_texts:
+        raise RejectedError(
+            413,
+            "too_many_texts",
+            f"{len(request.texts)} texts exceed the limit of {limits.max_texts} a request",
+        )
+    return request.texts
