@@ -6,6 +6,7 @@ import dagster as dg
 
 from ft_assets.assets.batch_predictions import batch_predictions
 from ft_assets.assets.evaluation import evaluation_report
+from ft_assets.assets.evaluation_checks import beats_lexical_baseline
 from ft_assets.assets.onnx import onnx_model
 from ft_assets.assets.production import production_model
 from ft_assets.assets.raw import raw_examples
@@ -23,7 +24,7 @@ DATA_ASSETS = with_automation([raw_examples, validate_raw_examples, dataset_spli
 MODEL_ASSETS = with_automation([fine_tuned_model, evaluation_report, onnx_model, production_model])
 SERVING_ASSETS = with_automation([batch_predictions])
 ALL_ASSETS = [*DATA_ASSETS, *MODEL_ASSETS, *SERVING_ASSETS]
-ALL_CHECKS: list[dg.AssetChecksDefinition] = []
+ALL_CHECKS: list[dg.AssetChecksDefinition] = [beats_lexical_baseline]
 SENSORS = [new_data_sensor, automation_sensor, inbox_sensor]
 SCHEDULES = [build_retrain_schedule()]
 

@@ -62,7 +62,6 @@ def _header(
 
 
 def _headline(report: EvaluationReport) -> str:
-    baseline = report.majority_baseline
     rows = [
         ["accuracy", f"{report.accuracy:.4f}"],
         ["macro F1", f"{report.macro_f1:.4f}"],
@@ -71,12 +70,39 @@ def _headline(report: EvaluationReport) -> str:
         ["weighted F1", f"{report.weighted_f1:.4f}"],
         ["log loss", "n/a" if report.log_loss is None else f"{report.log_loss:.4f}"],
     ]
-    delta = report.accuracy - baseline.accuracy
-    verdict = (
-        f"Majority baseline (always `{baseline.label}`): accuracy {baseline.accuracy:.4f}; "
-        f"the model is {delta:+.4f} against it."
+    return "## Headline metrics\n\n" + _table(["metric", "value"], rows, "lr") + "\n\n" + _baselines(report)
+
+
+def _baselines(report: EvaluationReport) -> str:
+    """The model beside what it must beat: a bag of words fitted on the same split, and the majority class."""
+    majority = report.majority_baseline
+    rows = [["**fine-tuned model**", f"{report.accuracy:.4f}", f"{report.macro_f1:.4f}"]]
+    lexical = report.lexical_baseline
+    if lexical is not None:
+        rows.append(
+            [f"{lexical.name} (C={lexical.c:g})", f"{lexical.accuracy:.4f}", f"{lexical.macro_f1:.4f}"]
+        )
+    rows.append(
+        [
+            f"majority class (always `{escape_cell(majority.label)}`)",
+            f"{majority.accuracy:.4f}",
+            f"{majority.macro_f1:.4f}",
+        ]
     )
-    return "## Headline metrics\n\n" + _table(["metric", "value"], rows, "lr") + "\n\n" + verdict
+    table = _table(["model", "accuracy", "macro F1"], rows, "lrr")
+    lines = [
+        f"Majority baseline (always `{majority.label}`): accuracy {majority.accuracy:.4f}; "
+        f"the model is {report.accuracy - majority.accuracy:+.4f} against it."
+    ]
+    margin = report.margin_over_lexical()
+    if margin is not None:
+        verdict = "beats" if margin["macro_f1"] > 0 else "does NOT beat"
+        lines.insert(
+            0,
+            f"The fine-tuned model {verdict} the TF-IDF baseline: macro F1 {margin['macro_f1']:+.4f}, "
+            f"accuracy {margin['accuracy']:+.4f}.",
+        )
+    return "## Against the baselines\n\n" + table + "\n\n" + "\n".join(f"- {line}" for line in lines)
 
 
 def _per_class(report: EvaluationReport, label_names: Sequence[str]) -> str:

@@ -13,9 +13,9 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from ft_assets.evaluation.report import EvaluationReport, MajorityBaseline, TopError
+from ft_assets.evaluation.report import EvaluationReport, LexicalBaseline, MajorityBaseline, TopError
 
-__all__ = ["EvaluationReport", "MajorityBaseline", "TopError", "compute_report"]
+__all__ = ["EvaluationReport", "LexicalBaseline", "MajorityBaseline", "TopError", "compute_report"]
 
 TOP_ERRORS_LIMIT = 20
 
@@ -53,6 +53,8 @@ def compute_report(
     }
     # argmax picks the lowest id on ties, so the baseline is deterministic.
     majority_id = int(np.bincount(truth, minlength=len(label_names)).argmax())
+    majority_pred = np.full_like(truth, majority_id)
+    majority_seen = sorted(set(truth.tolist()) | {majority_id})
     return EvaluationReport(
         accuracy=float(accuracy_score(truth, pred)),
         macro_f1=float(macro_f),
@@ -63,7 +65,11 @@ def compute_report(
         confusion_matrix=confusion_matrix(truth, pred, labels=all_ids).tolist(),
         n_test=len(truth),
         majority_baseline=MajorityBaseline(
-            label=label_names[majority_id], accuracy=float(np.mean(truth == majority_id))
+            label=label_names[majority_id],
+            accuracy=float(np.mean(truth == majority_id)),
+            macro_f1=float(
+                f1_score(truth, majority_pred, labels=majority_seen, average="macro", zero_division=0)
+            ),
         ),
         log_loss=_log_loss_or_none(truth, proba, all_ids),
         top_errors=_top_errors(truth, pred, proba, label_names, texts),

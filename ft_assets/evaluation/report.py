@@ -13,6 +13,19 @@ import numpy as np
 class MajorityBaseline:
     label: str
     accuracy: float
+    macro_f1: float
+
+
+@dataclass(frozen=True)
+class LexicalBaseline:
+    """TF-IDF + logistic regression fitted on the same train split, scored on the same test split."""
+
+    name: str
+    accuracy: float
+    macro_f1: float
+    c: float
+    n_features: int
+    fit_seconds: float
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,16 @@ class EvaluationReport:
     majority_baseline: MajorityBaseline
     log_loss: float | None
     top_errors: tuple[TopError, ...]
+    lexical_baseline: LexicalBaseline | None = None
+
+    def margin_over_lexical(self) -> dict[str, float] | None:
+        """Model minus lexical baseline, per headline metric; positive means the model is better."""
+        if self.lexical_baseline is None:
+            return None
+        return {
+            "accuracy": self.accuracy - self.lexical_baseline.accuracy,
+            "macro_f1": self.macro_f1 - self.lexical_baseline.macro_f1,
+        }
 
     def to_json_dict(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The report.json body (ARCHITECTURE.md fields) plus `extra`, in plain JSON types."""
@@ -50,10 +73,9 @@ class EvaluationReport:
             "per_class": self.per_class,
             "confusion_matrix": self.confusion_matrix,
             "n_test": self.n_test,
-            "majority_baseline": {
-                "label": self.majority_baseline.label,
-                "accuracy": self.majority_baseline.accuracy,
-            },
+            "majority_baseline": vars(self.majority_baseline),
+            "lexical_baseline": None if self.lexical_baseline is None else vars(self.lexical_baseline),
+            "margin_over_lexical_baseline": self.margin_over_lexical(),
             "log_loss": self.log_loss,
             "top_errors": [vars(error) for error in self.top_errors],
         }

@@ -16,6 +16,11 @@ def render_model_card(report: dict[str, Any], onnx: dict[str, Any], decision_rea
         for r in onnx["latency"]
     )
     baseline = report.get("majority_baseline", {})
+    nan = float("nan")
+    lexical = report.get("lexical_baseline") or {}
+    margin = report.get("margin_over_lexical_baseline") or {}
+    lexical_scores = f"{lexical.get('accuracy', nan):.4f} / {lexical.get('macro_f1', nan):.4f}"
+    margins = f"{margin.get('accuracy', nan):+.4f} / {margin.get('macro_f1', nan):+.4f}"
     return f"""# Model card: {report["model_version"]}
 
 Text classifier fine-tuned from `{report["base_model"]}` by the ft-pipeline Dagster project.
@@ -33,6 +38,8 @@ Text classifier fine-tuned from `{report["base_model"]}` by the ft-pipeline Dags
 | macro precision | {report["macro_precision"]:.4f} |
 | macro recall | {report["macro_recall"]:.4f} |
 | majority-class baseline accuracy | {baseline.get("accuracy", float("nan")):.4f} |
+| TF-IDF + logistic regression baseline, accuracy / macro F1 | {lexical_scores} |
+| margin over the TF-IDF baseline, accuracy / macro F1 | {margins} |
 | ONNX fp32 test accuracy | {onnx["fp32_test_accuracy"]:.4f} |
 | ONNX INT8 test accuracy | {onnx["int8_test_accuracy"]:.4f} |
 

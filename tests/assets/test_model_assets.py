@@ -54,7 +54,8 @@ def graph(tmp_path_factory):
             run_config={
                 "ops": {
                     "raw_examples": {"config": {"data_dir": str(data)}},
-                    "fine_tuned_model": {"config": {"epochs": 2, "max_length": 32, "learning_rate": 5e-3}},
+                    "tokenized_dataset": {"config": {"max_length": 32}},
+                    "fine_tuned_model": {"config": {"epochs": 2, "learning_rate": 5e-3}},
                     "batch_predictions": {"config": {"inbox_dir": str(inbox)}},
                 }
             },
@@ -107,6 +108,10 @@ def test_evaluation_shows_images_and_baseline(graph):
     assert metadata["confusion_matrix"].value.startswith("![confusion matrix](data:image/png;base64,")
     assert metadata["training_curves"].value.startswith("![training curves](data:image/png;base64,")
     assert 0 < metadata["majority_baseline_accuracy"].value <= 1
+    report = output(graph[1], "evaluation_report")["report"]
+    assert metadata["tfidf_baseline_macro_f1"].value == round(report["lexical_baseline"]["macro_f1"], 4)
+    margin = report["macro_f1"] - report["lexical_baseline"]["macro_f1"]
+    assert metadata["margin_over_tfidf_macro_f1"].value == pytest.approx(margin, abs=1e-4)
 
 
 def test_onnx_parity_and_int8_recorded(graph):

@@ -126,7 +126,13 @@ def test_json_dict_has_contract_keys_and_plain_types(hand_report: EvaluationRepo
     assert type(body["best_epoch"]) is int
     assert body["per_class"]["a"]["support"] == 4
     assert body["confusion_matrix"] == [[2, 1, 1], [1, 2, 0], [0, 0, 3]]
-    assert body["majority_baseline"] == {"label": "a", "accuracy": pytest.approx(0.4)}
+    # Always "a": F1 2*0.4*1/1.4 for a, 0 for b and c, averaged over the three classes seen.
+    assert body["majority_baseline"] == {
+        "label": "a",
+        "accuracy": pytest.approx(0.4),
+        "macro_f1": pytest.approx((2 * 0.4 / 1.4) / 3),
+    }
+    assert body["lexical_baseline"] is None and body["margin_over_lexical_baseline"] is None
     assert body["top_errors"][0]["text"] == "text 3"
 
 
