@@ -1,6 +1,7 @@
 """production_model: the champion/challenger gate that decides what the production bundle holds."""
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
@@ -8,12 +9,17 @@ from typing import Any, Literal
 import dagster as dg
 from datasets import load_from_disk
 from ft_serving.bundle import MODEL_CARD_FILE, REPORT_FILE
+from ft_serving.production import POINTER_PATH, bundle_path
 from pydantic import Field
 
 from ft_assets.promotion.card import render_model_card
 from ft_assets.promotion.gate import decide, score_bundle
-from ft_assets.promotion.registry import PRODUCTION, Registry
+from ft_assets.promotion.registry import Registry, RegistryError
 from ft_resources.artifact_store import ArtifactStore
+
+# One promotion at a time across runs: the instance gives this pool a limit of 1 (deploy/dagster.yaml's
+# default pool limit). On a local root the registry's file lock serialises writers as well.
+PROMOTION_POOL = "promotion"
 
 
 class PromotionConfig(dg.Config):
@@ -37,12 +43,14 @@ class PromotionConfig(dg.Config):
 @dg.asset(
     group_name="serving",
     kinds={"onnx"},
-    code_version="1",
+    code_version="2",
+    pool=PROMOTION_POOL,
     description=(
-        "The production bundle in $FT_ARTIFACTS_DIR/production (model.onnx, model.int8.onnx, tokenizer, "
-        "labels.json, report.json, MODEL_CARD.md). The new model replaces the current one only when its test "
-        "score on the current test split is at least the current model's score on that split, minus a "
-        "tolerance; every promotion is archived in the registry for rollback."
+        "The production bundle: $FT_ARTIFACTS_DIR/registry/production.json names the immutable "
+        "registry/<model_version>/ bundle (model.onnx, model.int8.onnx, tokenizer, labels.json, report.json, "
+        "MODEL_CARD.md) that serves, and $FT_ARTIFACTS_DIR/production links to it on a local disk. The new "
+        "model replaces the current one only when its test score on the current test split is at least the "
+        "current model's score on that split, minus a tolerance; every decision is logged for rollback."
     ),
 )
 def production_model(
@@ -64,15 +72,18 @@ def production_model(
     test = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))["test"]
     names = tokenized_dataset["label_names"]
     texts, truth = test["text"], [names[i] for i in test["labels"]]
-    max_length = onnx_model["max_length"]
     challenger_dir = artifact_store.local_path(onnx_model["path"])
-    challenger = score_bundle(challenger_dir, texts, truth, config.metric, max_length)
-    champion_dir = registry.production_dir()
+    challenger = score_bundle(challenger_dir, texts, truth, config.metric)
+    try:
+        current = registry.champion()
+    except RegistryError as error:
+        raise dg.Failure(str(error)) from None
     champion_version = None
     champion = None
-    if champion_dir is not None:
-        champion_version = json.loads((champion_dir / REPORT_FILE).read_text()).get("model_version")
-        champion = score_bundle(champion_dir, texts, truth, config.metric, max_length)
+    if current is not None:
+        pointer, champion_dir = current
+        champion_version = pointer.model_version
+        champion = score_bundle(champion_dir, texts, truth, config.metric)
     decision = decide(
         challenger, champion, config.metric, config.tolerance, beats_baseline=_baseline_pair(config, report)
     )
@@ -95,7 +106,7 @@ def production_model(
             bundle = Path(tmp)
             for item in challenger_dir.iterdir():
                 if item.is_file():
-                    (bundle / item.name).write_bytes(item.read_bytes())
+                    shutil.copyfile(item, bundle / item.name)
             (bundle / REPORT_FILE).write_text(json.dumps(report, indent=2))
             (bundle / MODEL_CARD_FILE).write_text(render_model_card(report, onnx_model, decision.reason))
             registry.publish(bundle, entry)
@@ -104,13 +115,14 @@ def production_model(
         registry.record_rejection(entry)
         context.log.warning(f"kept {champion_version}: {decision.reason}")
     production_version = onnx_model["model_version"] if decision.promote else champion_version
+    bundle_uri = artifact_store.uri(bundle_path(production_version)) if production_version else None
     outcome = "already in production" if already_live else "promoted" if decision.promote else "kept champion"
     return dg.Output(
         {
             **entry,
             "promoted": decision.promote,
             "production_version": production_version,
-            "path": artifact_store.uri(PRODUCTION),
+            "path": bundle_uri,
         },
         metadata={
             "decision": dg.MetadataValue.text(outcome),
@@ -124,7 +136,7 @@ def production_model(
                 else {}
             ),
             "production_version": dg.MetadataValue.text(str(production_version)),
-            "bundle_path": dg.MetadataValue.path(artifact_store.uri(PRODUCTION)),
+            "bundle_path": dg.MetadataValue.path(artifact_store.display(bundle_uri or POINTER_PATH)),
             "data_version": dg.MetadataValue.text(report["data_version"]),
         },
     )

@@ -1,17 +1,40 @@
-"""Every promoted bundle, kept by model version, with a log of promotions and rollbacks."""
+"""Every promoted bundle, kept immutable by model version, the production pointer, and an append-only log.
+
+A promotion is three writes: the bundle to ``registry/<version>/`` (never changed afterwards), then the
+pointer ``registry/production.json`` (the one atomic switch, carrying its own log entry), then that
+entry as its own object in ``registry/log/``. A crash before the pointer leaves the old production; a
+crash after it leaves the new one, and its entry is read from the pointer until the next writer logs it.
+Writers of a local root hold a file lock; on an object store production_model's Dagster pool admits
+one run at a time.
+"""
 
 from __future__ import annotations
 
 import shutil
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ft_serving.checksums import digest_folder, mismatches
+from ft_serving.production import (
+    POINTER_PATH,
+    PRODUCTION_LINK,
+    REGISTRY_DIR,
+    ProductionPointer,
+    bundle_path,
+)
+
 from ft_resources.artifact_store import ArtifactStore
 
-PRODUCTION = "production"
-REGISTRY = "registry"
-LOG = f"{REGISTRY}/promotions.json"
+LOG_DIR = f"{REGISTRY_DIR}/log"
+LEGACY_LOG = f"{REGISTRY_DIR}/promotions.json"  # one JSON list, written by earlier versions
+LOCK = f"{REGISTRY_DIR}/.lock"
+SWITCHES = ("promote", "rollback")
+
+
+class RegistryError(RuntimeError):
+    """The registry and the production pointer disagree in a way only a person should resolve."""
 
 
 class Registry:
@@ -19,38 +42,104 @@ class Registry:
         self.store = store
 
     def entries(self) -> list[dict[str, Any]]:
-        return self.store.read_json(LOG) if self.store.exists(LOG) else []
+        """The log, oldest first: every promotion, rejection and rollback."""
+        logged = self.store.read_json(LEGACY_LOG) if self.store.exists(LEGACY_LOG) else []
+        logged += self._read_log()
+        pointer = self.pointer()
+        if pointer is not None and pointer.entry and not _logged(pointer.entry, logged):
+            logged.append(pointer.entry)  # the writer died between the switch and its log write
+        return logged
 
     def versions(self) -> list[str]:
         return [e["model_version"] for e in self.entries() if e["action"] == "promote"]
 
-    def production_dir(self) -> Path | None:
-        if not self.store.exists(f"{PRODUCTION}/model.onnx"):
+    def pointer(self) -> ProductionPointer | None:
+        if not self.store.exists(POINTER_PATH):
             return None
-        return self.store.local_path(PRODUCTION, refresh=True)
+        data = self.store.read_bytes(POINTER_PATH)
+        return ProductionPointer.from_json(data, self.store.display(POINTER_PATH))
 
-    def publish(self, bundle: Path, entry: dict[str, Any]) -> None:
-        """Archive `bundle` under its version, then make it production; both writes are atomic."""
-        version = entry["model_version"]
-        for rel in (f"{REGISTRY}/{version}", PRODUCTION):
-            with self.store.write_dir(rel) as staging:
-                shutil.copytree(bundle, staging, dirs_exist_ok=True)
-        self._log({**entry, "action": "promote"})
+    def champion(self) -> tuple[ProductionPointer, Path] | None:
+        """The production pointer and a local copy of its bundle; None only when nothing was promoted."""
+        pointer = self.pointer()
+        if pointer is None:
+            promoted = self.versions()
+            if promoted:
+                raise RegistryError(
+                    f"the registry log records promoted model {promoted[-1]}, but "
+                    f"{self.store.display(POINTER_PATH)} is missing: refusing to treat the next model as "
+                    f"the first; restore production with `make rollback VERSION={promoted[-1]}`"
+                )
+            return None
+        return pointer, self.store.local_path(pointer.bundle)
 
-    def record_rejection(self, entry: dict[str, Any]) -> None:
-        self._log({**entry, "action": "reject"})
+    def publish(self, bundle: Path, entry: dict[str, Any]) -> dict[str, Any]:
+        """Archive ``bundle`` under its version (once), then switch production to it."""
+        rel = bundle_path(entry["model_version"])
+        if not self.store.exists(rel):
+            with self.store.write_dir(rel, replace=False) as staging:
+                for item in Path(bundle).iterdir():
+                    if item.is_file():
+                        shutil.copyfile(item, staging / item.name)
+        return self._switch({**entry, "action": "promote"}, digest_folder(bundle))
+
+    def record_rejection(self, entry: dict[str, Any]) -> dict[str, Any]:
+        with self.store.lock(LOCK):
+            self._repair()
+            return self._append({**entry, "action": "reject"})
 
     def rollback(self, version: str) -> dict[str, Any]:
-        if version not in self.versions():
-            known = ", ".join(self.versions()) or "none"
+        """Switch production back to a version that was promoted before, after checking its files."""
+        promotions = [e for e in self.entries() if e["action"] == "promote" and e["model_version"] == version]
+        if not promotions:
+            known = ", ".join(dict.fromkeys(self.versions())) or "none"
             raise ValueError(f"model version {version} was never promoted (promoted versions: {known})")
-        archived = self.store.local_path(f"{REGISTRY}/{version}")
-        with self.store.write_dir(PRODUCTION) as staging:
-            shutil.copytree(archived, staging, dirs_exist_ok=True)
-        entry = {"model_version": version, "action": "rollback"}
-        self._log(entry)
-        return entry
+        files = promotions[-1].get("files", {})
+        archived = self.store.local_path(bundle_path(version), refresh=True)
+        if problems := mismatches(archived, files):
+            raise ValueError(f"archived bundle {bundle_path(version)} is damaged: {'; '.join(problems)}")
+        return self._switch({"model_version": version, "action": "rollback"}, files)
 
-    def _log(self, entry: dict[str, Any]) -> None:
-        stamped = {**entry, "time": datetime.now(UTC).isoformat(timespec="seconds")}
-        self.store.write_json(LOG, [*self.entries(), stamped])
+    def _switch(self, entry: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
+        with self.store.lock(LOCK):
+            self._repair()
+            stamped = _stamp({**entry, "files": files})
+            version = stamped["model_version"]
+            pointer = ProductionPointer(version, bundle_path(version), stamped["time"], files, stamped)
+            self.store.write_bytes(POINTER_PATH, pointer.to_json())  # the switch
+            self.store.write_json(_log_path(stamped), stamped)
+            self.store.point_symlink(PRODUCTION_LINK, pointer.bundle)
+        return stamped
+
+    def _append(self, entry: dict[str, Any]) -> dict[str, Any]:
+        stamped = _stamp(entry)
+        self.store.write_json(_log_path(stamped), stamped)
+        return stamped
+
+    def _repair(self) -> None:
+        """Finish what a writer killed after its switch left undone: its log entry and the symlink."""
+        pointer = self.pointer()
+        if pointer is None:
+            return
+        if pointer.entry and not _logged(pointer.entry, self._read_log()):
+            self.store.write_json(_log_path(pointer.entry), pointer.entry)
+        self.store.point_symlink(PRODUCTION_LINK, pointer.bundle)
+
+    def _read_log(self) -> list[dict[str, Any]]:
+        names = [n for n in self.store.listdir(LOG_DIR) if n.endswith(".json") and not n.startswith(".")]
+        return [self.store.read_json(f"{LOG_DIR}/{name}") for name in names]
+
+
+def _stamp(entry: dict[str, Any]) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {**entry, "id": f"{now:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}", "time": now.isoformat()}
+
+
+def _log_path(entry: dict[str, Any]) -> str:
+    # Names sort by time, so listing the folder reads the log in order; one object per entry
+    # means no writer ever rewrites another's entry.
+    return f"{LOG_DIR}/{entry['id']}.json"
+
+
+def _logged(entry: dict[str, Any], logged: list[dict[str, Any]]) -> bool:
+    return entry.get("id") in {e.get("id") for e in logged}

@@ -1,11 +1,11 @@
-"""`python -m ft_assets.promotion.rollback [VERSION]`: restore an earlier promoted bundle."""
+"""`python -m ft_assets.promotion.rollback [VERSION]`: list the registry, or switch production back."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ft_assets.promotion.registry import Registry
+from ft_assets.promotion.registry import Registry, RegistryError
 from ft_resources.artifact_store import ArtifactStore
 
 
@@ -19,10 +19,12 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{entry['time']}  {entry['action']:<8} {entry['model_version']}  {entry.get('reason', '')}"
             )
+        pointer = registry.pointer()
+        print(f"production: {pointer.model_version if pointer else 'none'}")
         return 0
     try:
         registry.rollback(args.version)
-    except ValueError as exc:
+    except (ValueError, RegistryError) as exc:
         print(f"rollback: {exc}", file=sys.stderr)
         return 2
     print(f"production is now model {args.version}")

@@ -13,5 +13,7 @@ def artifacts_dir() -> str:
 
 
 def production_dir() -> Path:
-    """Local production bundle location (the CLI's default model)."""
-    return Path(artifacts_dir()) / "production"
+    """The production bundle's folder, as the pointer names it (the CLI's default model)."""
+    from ft_serving.production import production_bundle_dir  # imports this module: import when called
+
+    return production_bundle_dir()

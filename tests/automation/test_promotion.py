@@ -13,7 +13,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from ft_serving.bundle import LABELS_FILE, REPORT_FILE
+from ft_serving.production import POINTER_PATH
 
+from ft_assets.assets.production import PROMOTION_POOL, production_model
 from ft_assets.promotion import rollback
 from ft_assets.promotion.registry import Registry
 from ft_resources.artifact_store import ArtifactStore
@@ -169,8 +171,9 @@ def test_rollback_restores_an_earlier_version(trained_chain):
 def test_rollback_lists_the_registry_and_refuses_unknown_versions(trained_chain, capsys, monkeypatch):
     monkeypatch.setenv("FT_ARTIFACTS_DIR", str(trained_chain.artifacts))
     assert rollback.main([]) == 0
-    listed = capsys.readouterr().out.splitlines()
+    *listed, current = capsys.readouterr().out.splitlines()
     assert len(listed) == len(log(trained_chain))
+    assert current == f"production: {production_version(trained_chain)}"
     assert rollback.main(["never-promoted"]) == 2
     assert "never promoted" in capsys.readouterr().err
 
@@ -179,3 +182,28 @@ def test_rollback_lists_the_registry_and_refuses_unknown_versions(trained_chain,
 def _clean_crafted(trained_chain):
     yield
     shutil.rmtree(trained_chain.artifacts / "crafted", ignore_errors=True)
+
+
+def test_a_lost_production_pointer_is_refused_not_replaced_by_any_challenger(trained_chain):
+    chain = trained_chain
+    crown(chain, bundle_copy(chain, "champion", "champion-version"))
+    pointer = chain.artifacts / POINTER_PATH
+    saved = pointer.read_bytes()
+    pointer.unlink()
+    entries = len(log(chain))
+    try:
+        worse = bundle_copy(chain, "worse", "worse-version", rotate_labels=True)
+        challenge_with(chain, worse, "worse-version")
+        run = gate_run(chain)
+        assert not run.success
+        error = str(run.get_step_failure_events()[0].event_specific_data.error)
+        assert "records promoted model champion-version" in error
+        assert "make rollback VERSION=champion-version" in error
+        assert not pointer.exists() and len(log(chain)) == entries
+    finally:
+        pointer.write_bytes(saved)
+        challenge_with(chain)
+
+
+def test_production_model_runs_one_at_a_time():
+    assert production_model.op.pool == PROMOTION_POOL

@@ -1,0 +1,145 @@
+"""Atomic writes on a local disk, for ArtifactStore only (everything else writes through the store).
+
+A write goes to a temporary name beside its target and is renamed over it in one step, so a reader
+sees the old or the new content, never a part. Temporary names carry this host and the writer's PID:
+the next write into the same folder deletes those whose writer is gone (killed with kill -9, say)
+and leaves a live writer's alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_TEMPORARY = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.(?:tmp|old)$")
+
+
+def temporary_sibling(target: Path, kind: str = "tmp") -> Path:
+    return target.with_name(f".{target.name}.{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}.{kind}")
+
+
+def sweep_stale(folder: Path) -> None:
+    """Delete temporary files and folders in ``folder`` left by writers that died on this host."""
+    try:
+        names = [path.name for path in Path(folder).iterdir()]
+    except FileNotFoundError:
+        return
+    for name in names:
+        match = _TEMPORARY.match(name)
+        if match and match["host"] == _HOST and not _alive(int(match["pid"])):
+            _remove(folder / name)
+
+
+def write_bytes(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(target.parent)
+    temporary = temporary_sibling(target)
+    try:
+        with temporary.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def staged_dir(target: Path, *, replace: bool) -> Iterator[Path]:
+    """Yield an empty folder beside ``target``; on success it becomes ``target`` by a rename.
+
+    With ``replace=False`` an existing ``target`` wins (immutable, first writer's copy kept) and the
+    staged copy is dropped. With ``replace=True`` the old folder is renamed aside first: a rename
+    cannot replace a non-empty folder, so a reader may miss ``target`` for that instant; paths that
+    must never be missing (production) are symlinks, swapped by ``point_symlink``.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(target.parent)
+    staging = temporary_sibling(target)
+    staging.mkdir()
+    try:
+        yield staging
+        _fsync_tree(staging)
+        if replace and target.exists():
+            retired = temporary_sibling(target, "old")
+            target.rename(retired)
+            staging.rename(target)
+            _remove(retired)
+        else:
+            try:
+                staging.rename(target)
+            except OSError:
+                if not target.is_dir():
+                    raise
+                # Another writer published this immutable folder first; its copy stays.
+    finally:
+        _remove(staging)
+
+
+def point_symlink(link: Path, target: Path) -> None:
+    """Make ``link`` a relative symlink to ``target`` in one rename (a symlink swap)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(link.parent)
+    temporary = temporary_sibling(link)
+    temporary.symlink_to(os.path.relpath(target, link.parent))
+    try:
+        if link.is_dir() and not link.is_symlink():
+            # A real folder from an older layout: a rename cannot replace it, so it steps aside once.
+            retired = temporary_sibling(link, "old")
+            link.rename(retired)
+            temporary.replace(link)
+            _remove(retired)
+        else:
+            temporary.replace(link)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` (created if needed); released when a holder dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)

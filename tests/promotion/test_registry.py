@@ -1,0 +1,56 @@
+"""The registry's log, pointer and rollback, on a local disk and on S3 (moto on loopback)."""
+
+from __future__ import annotations
+
+import pytest
+from ft_serving.production import POINTER_PATH, production_bundle_uri, read_production_pointer
+
+from ft_assets.promotion.registry import Registry, RegistryError
+from ft_resources.artifact_store import ArtifactStore
+from tests.promotion.bundles import fake_bundle
+
+
+@pytest.fixture(params=["local", "s3"])
+def registry(request: pytest.FixtureRequest, tmp_path) -> Registry:
+    root = request.getfixturevalue("s3_root") if request.param == "s3" else str(tmp_path / "artifacts")
+    return Registry(ArtifactStore(root=root, cache_dir=str(tmp_path / "cache")))
+
+
+def test_promotions_rejections_and_rollbacks_are_logged_in_order_and_match_the_pointer(registry, tmp_path):
+    root = registry.store.root
+    assert registry.champion() is None
+    registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1", "reason": "first"})
+    registry.publish(fake_bundle(tmp_path / "b2", "v2"), {"model_version": "v2"})
+    registry.record_rejection({"model_version": "v3", "reason": "worse"})
+    registry.rollback("v1")
+    log = [(e["action"], e["model_version"]) for e in registry.entries()]
+    assert log == [("promote", "v1"), ("promote", "v2"), ("reject", "v3"), ("rollback", "v1")]
+    pointer = read_production_pointer(root)
+    assert (pointer.model_version, pointer.bundle) == ("v1", "registry/v1")
+    assert pointer.entry == registry.entries()[-1]
+    assert production_bundle_uri(root) == registry.store.uri("registry/v1")
+    current, local = registry.champion()
+    assert current == pointer
+    assert (local / "report.json").read_text() == '{"model_version": "v1"}'
+    assert registry.store.exists("production") == registry.store.is_local  # the symlink is local only
+
+
+def test_rollback_refuses_unknown_versions_and_damaged_bundles(registry, tmp_path):
+    registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1"})
+    registry.publish(fake_bundle(tmp_path / "b2", "v2"), {"model_version": "v2"})
+    with pytest.raises(ValueError, match="never promoted"):
+        registry.rollback("v9")
+    registry.store.write_bytes("registry/v1/model.onnx", b"flipped")
+    with pytest.raises(ValueError, match=r"registry/v1 is damaged: model.onnx: checksum mismatch"):
+        registry.rollback("v1")
+    assert read_production_pointer(registry.store.root).model_version == "v2"
+
+
+def test_a_lost_pointer_with_promotions_on_record_is_an_error_not_a_first_model(registry, tmp_path):
+    registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1"})
+    fs_path = registry.store.uri(POINTER_PATH)
+    registry.store._fs.rm_file(fs_path)
+    with pytest.raises(RegistryError, match=r"records promoted model v1.*make rollback VERSION=v1"):
+        registry.champion()
+    registry.rollback("v1")
+    assert registry.champion()[0].model_version == "v1"

@@ -1,0 +1,96 @@
+"""ArtifactStore, the one atomic-write boundary, on a local disk and on S3 (moto on loopback)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from ft_resources.artifact_store import ArtifactStore, mask_credentials
+
+FORK = multiprocessing.get_context("fork")
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
+    root = request.getfixturevalue("s3_root") if request.param == "s3" else str(tmp_path / "artifacts")
+    return ArtifactStore(root=root, cache_dir=str(tmp_path / "cache"))
+
+
+def test_bytes_and_json_round_trip(store):
+    store.write_json("a/b.json", {"x": 1})
+    store.write_bytes("a/c.bin", b"\0\1")
+    assert store.read_json("a/b.json") == {"x": 1}
+    assert store.read_bytes(store.uri("a/c.bin")) == b"\0\1"
+    assert store.exists("a/b.json") and not store.exists("a/none.json")
+    assert store.listdir("a") == ["b.json", "c.bin"]
+    assert store.listdir("nothing") == []
+
+
+def test_a_folder_is_published_whole_replaced_whole_or_not_at_all(store):
+    with store.write_dir("model/v1") as staging:
+        (staging / "weights").write_bytes(b"one")
+        (staging / "old-only").write_bytes(b"x")
+        (staging / "sub").mkdir()
+        (staging / "sub" / "f").write_bytes(b"nested")
+    with store.write_dir("model/v1") as staging:
+        (staging / "weights").write_bytes(b"two")
+    assert store.listdir("model/v1") == ["weights"]
+    assert store.read_bytes("model/v1/weights") == b"two"
+    with store.write_dir("model/v1", replace=False) as staging:
+        (staging / "weights").write_bytes(b"three")
+    assert store.read_bytes("model/v1/weights") == b"two"  # immutable: the first copy stays
+    with pytest.raises(RuntimeError), store.write_dir("model/v2") as staging:
+        (staging / "weights").write_bytes(b"half")
+        raise RuntimeError("the writer failed")
+    assert not store.exists("model/v2")
+    local = store.local_path("model/v1")
+    assert (local / "weights").read_bytes() == b"two"
+
+
+def test_nested_folders_round_trip_through_the_cache(store):
+    with store.write_dir("ds") as staging:
+        (staging / "train").mkdir()
+        (staging / "train" / "data.arrow").write_bytes(b"rows")
+    assert (store.local_path("ds") / "train" / "data.arrow").read_bytes() == b"rows"
+
+
+def _write_killed_before_rename(root: str) -> None:
+    def kill_at_rename(event: str, _args: tuple) -> None:
+        if event == "os.rename":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    sys.addaudithook(kill_at_rename)
+    store = ArtifactStore(root=root)
+    with store.write_dir("asset/v2") as staging:
+        (staging / "f").write_bytes(b"x")
+
+
+def test_leftovers_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
+    store = ArtifactStore(root=str(tmp_path))
+    store.write_bytes("asset/v1", b"1")
+    proc = FORK.Process(target=_write_killed_before_rename, args=(str(tmp_path),))
+    proc.start()
+    proc.join(timeout=60)
+    assert proc.exitcode == -signal.SIGKILL
+    assert [p.name for p in (tmp_path / "asset").iterdir() if p.name.startswith(".")]
+    # A live writer's temporary file (this process) must survive the sweep.
+    from ft_resources.local_writes import temporary_sibling
+
+    live = temporary_sibling(tmp_path / "asset" / "v3")
+    live.write_bytes(b"in progress")
+    store.write_bytes("asset/v4", b"4")
+    assert sorted(p.name for p in (tmp_path / "asset").iterdir()) == sorted(["v1", "v4", live.name])
+
+
+def test_credentials_in_a_root_never_reach_what_is_shown():
+    store = ArtifactStore(root="s3://key:secret@bucket/prefix")
+    shown = store.display("registry/production.json")
+    assert shown == "s3://***@bucket/prefix/registry/production.json"
+    assert "secret" not in mask_credentials("https://user:secret@host/x")
+    # What metadata recorded (masked) still reads from the real root.
+    assert store._resolve(shown) == "s3://key:secret@bucket/prefix/registry/production.json"
