@@ -1,14 +1,16 @@
-"""raw_examples: every labeled row from every batch file, with its origin and a data version."""
+"""raw_examples: every record of every batch file, with its origin, and a data version."""
 
+from dataclasses import asdict
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from ft_assets.assets.metadata import counts_md
-from ft_assets.ingest.discovery import data_version, list_data_files
-from ft_assets.ingest.readers import COLUMNS, ColumnMapping, IngestError, read_file
+from ft_assets.assets.metadata import md_table
+from ft_assets.ingest.batch import read_folder
+from ft_assets.ingest.discovery import IngestError
+from ft_assets.ingest.readers import ReadOptions
 from ft_resources import settings
 
 
@@ -19,48 +21,53 @@ class RawDataConfig(dg.Config):
     )
     text_column: str = Field(default="text", description="Column (or JSON field) holding the text.")
     label_column: str = Field(default="label", description="Column (or JSON field) holding the label.")
-
-
-def load_raw_frame(config: RawDataConfig) -> tuple[pd.DataFrame, str, dict[str, int]]:
-    root = Path(config.data_dir or settings.data_dir())
-    files = list_data_files(root)
-    mapping = ColumnMapping(text=config.text_column, label=config.label_column)
-    frames, per_file = [], {}
-    for path in files:
-        source = path.relative_to(root).as_posix()
-        frame = read_file(path, source, mapping)
-        per_file[source] = len(frame)
-        frames.append(frame)
-    combined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    return combined, data_version(root, files), per_file
+    encoding: str = Field(
+        default="utf-8", description="Text encoding of .csv/.tsv/.jsonl files (e.g. cp1252)."
+    )
+    tsv_quoting: bool = Field(
+        default=False, description="Read .tsv with CSV quoting (quoted fields holding tabs or newlines)."
+    )
 
 
 @dg.asset(
     group_name="data",
     kinds={"pandas", "parquet"},
-    code_version="1",
+    code_version="2",
     description=(
-        "Every row of every batch file under FT_DATA_DIR (.csv, .tsv, .jsonl, .parquet) as text + label, "
-        "each with its source file and line. Unparseable records are kept with an ingest_error so "
-        "validation can quarantine them. The data version is a hash of the files' names and bytes."
+        "Every record of every batch file under FT_DATA_DIR (.csv, .tsv, .jsonl, .parquet) as text + label, "
+        "each with its source file and line; unparseable records are kept with an ingest_error so "
+        "validation quarantines them. The data version is a hash of the bytes parsed."
     ),
 )
 def raw_examples(context: dg.AssetExecutionContext, config: RawDataConfig) -> dg.Output[pd.DataFrame]:
+    root = Path(config.data_dir or settings.data_dir())
+    options = ReadOptions(config.text_column, config.label_column, config.encoding, config.tsv_quoting)
     try:
-        frame, version, per_file = load_raw_frame(config)
+        batch = read_folder(root, options)
     except IngestError as exc:
         raise dg.Failure(description=str(exc)) from exc
+    for skipped in batch.skipped:
+        context.log.warning(str(skipped))
+    for report in batch.files:
+        if report.note:
+            context.log.warning(f"{report.name}: {report.note}")
+    frame = batch.frame
     errors = int(frame["ingest_error"].notna().sum())
-    context.log.info(f"read {len(frame):,} rows from {len(per_file)} file(s); data version {version}")
+    context.log.info(
+        f"read {len(frame):,} records from {len(batch.files)} file(s) ({errors:,} unreadable, "
+        f"{len(batch.skipped)} file(s) skipped); data version {batch.version}"
+    )
+    files = [asdict(report) for report in batch.files]
     return dg.Output(
         frame,
-        data_version=dg.DataVersion(version),
+        data_version=dg.DataVersion(batch.version),
         metadata={
             "row_count": dg.MetadataValue.int(len(frame)),
-            "files": dg.MetadataValue.int(len(per_file)),
-            "rows_per_file": counts_md(per_file, key="file"),
+            "files": md_table(files, ["name", "lines", "records", "blank", "joined", "unreadable", "note"]),
+            "rows_per_file": dg.MetadataValue.json({r.name: r.records for r in batch.files}),
+            "skipped_files": md_table([asdict(s) for s in batch.skipped], ["name", "reason"]),
             "unparseable_rows": dg.MetadataValue.int(errors),
-            "data_version": dg.MetadataValue.text(version),
-            "data_dir": dg.MetadataValue.path(str(Path(config.data_dir or settings.data_dir()).absolute())),
+            "data_version": dg.MetadataValue.text(batch.version),
+            "data_dir": dg.MetadataValue.path(str(root.absolute())),
         },
     )

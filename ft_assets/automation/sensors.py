@@ -6,8 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ft_assets.ingest.discovery import data_version
-from ft_assets.ingest.readers import IngestError
+from ft_assets.ingest.discovery import IngestError, folder_version, scan
 from ft_resources import settings
 
 RAW_KEY = dg.AssetKey("raw_examples")
@@ -37,12 +36,18 @@ def materialized_data_version(instance: dg.DagsterInstance, key: dg.AssetKey) ->
 def new_data_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     folder = Path(settings.data_dir())
     try:
-        current = data_version(folder)
-    except IngestError as exc:
+        found = scan(folder)
+        current = folder_version(found)
+    except (IngestError, OSError) as exc:
         return dg.SkipReason(str(exc))
+    # A file the pipeline cannot read is no new data (it would not change what trains), but every tick
+    # names it, in the log and in the skip reason, so it is not missed.
+    for skipped in found.skipped:
+        context.log.warning(str(skipped))
     materialized, storage_id = materialized_data_version(context.instance, RAW_KEY)
     if current == materialized:
-        return dg.SkipReason(f"{folder}: data version {current} is already materialized")
+        listed = "".join(f"; {s}" for s in found.skipped)
+        return dg.SkipReason(f"{folder}: data version {current} is already materialized{listed}")
     return dg.RunRequest(
         # The storage id makes A -> B -> A a new request while keeping one request per folder state,
         # so a version whose run is still queued, running or failed is not requested again.

@@ -1,163 +1,242 @@
-"""Readers for .csv, .tsv, .jsonl and .parquet batches.
+"""Parsing one batch file's bytes into rows, one per record, each with its file and line.
 
-Every physical record becomes a row with its file and line. A record that cannot be parsed (bad JSON,
-wrong field count, undecodable bytes) still becomes a row, carrying `ingest_error`, so validation can
-quarantine it with a reason instead of losing it. Problems that make a whole file unreadable (empty,
-missing columns, wrong delimiter) raise `IngestError` naming the file and line.
+Every record becomes a row. One that cannot be parsed (bad JSON, wrong field count, a quote left open,
+undecodable bytes) becomes a row carrying `ingest_error`, so validation quarantines it with its line
+instead of losing it. A quote problem costs only its own line: a quoted field may span lines (CSV), but
+when the record it opens does not close cleanly within `MAX_RECORD_LINES` lines with the header's field
+count, that one line is rejected and reading resumes on the next. TSV is split on tabs, with no quoting,
+unless asked. Problems that make a whole file unreadable (missing columns, wrong delimiter) raise
+`IngestError` naming the file and line.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import json
-from dataclasses import dataclass
-from pathlib import Path
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
-COLUMNS = ["text", "label", "source_file", "source_line", "ingest_error"]
+from ft_assets.ingest.discovery import SUPPORTED_SUFFIXES, IngestError
 
-
-class IngestError(ValueError):
-    """A file the pipeline cannot read at all."""
+MAX_RECORD_LINES = 100
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
-class ColumnMapping:
+class ReadOptions:
     text: str = "text"
     label: str = "label"
+    encoding: str = "utf-8"
+    tsv_quoting: bool = False
 
 
-def _row(text: Any, label: Any, source: str, line: int, error: str | None = None) -> dict[str, Any]:
-    return {
-        "text": None if text is None else str(text),
-        "label": None if label is None else str(label),
-        "source_file": source,
-        "source_line": line,
-        "ingest_error": error,
-    }
+@dataclass
+class Records:
+    """Column lists (cheaper than a dict per row on 200,000 rows) and how the file's lines were used."""
+
+    text: list[str | None] = field(default_factory=list)
+    label: list[str | None] = field(default_factory=list)
+    line: list[int] = field(default_factory=list)
+    error: list[str | None] = field(default_factory=list)
+    lines: int = 0  # data lines (after the header), JSONL lines or Parquet rows
+    blank: int = 0  # blank lines: not records
+    joined: int = 0  # extra lines taken by quoted fields that span lines
+    note: str = ""
+
+    def add(self, line: int, text: Any, label: Any, error: str | None = None) -> None:
+        text, text_error = _cell(text, "text")
+        label, label_error = _cell(label, "label")
+        self.text.append(text)
+        self.label.append(label)
+        self.line.append(line)
+        self.error.append(error or text_error or label_error)
 
 
-def _decode_lines(path: Path, source: str) -> list[tuple[int, str | None, str | None]]:
-    """(line number, text or None, error) per physical line; undecodable lines are reported, not lost."""
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise IngestError(f"{source}: line 1: file is empty")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    out: list[tuple[int, str | None, str | None]] = []
-    for number, chunk in enumerate(raw.splitlines(), start=1):
+def _cell(value: Any, what: str) -> tuple[str | None, str | None]:
+    """A value as read -> string, or None when absent (JSON null, NaN in Parquet)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, None
+    if isinstance(value, list | dict):
+        return json.dumps(value)[:200], f"{what} is a {type(value).__name__}, not a string or number"
+    return str(value), None
+
+
+def read_bytes(name: str, data: bytes, options: ReadOptions) -> Records:
+    suffix = name[name.rfind(".") :].lower()
+    if suffix == ".parquet":
+        return _parquet(name, data, options)
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(f"{name}: unsupported file type {suffix!r}; use one of {SUPPORTED_SUFFIXES}")
+    lines, encoding = _split_lines(name, data, options.encoding)
+    options = ReadOptions(options.text, options.label, encoding, options.tsv_quoting)
+    if not any(line.strip() for line in lines):
+        return Records(lines=len(lines), blank=len(lines), note="empty file")
+    if suffix == ".jsonl":
+        return _jsonl(lines, options)
+    quoting = suffix == ".csv" or options.tsv_quoting
+    return _delimited(name, lines, options, "," if suffix == ".csv" else "\t", quoting)
+
+
+def _split_lines(name: str, data: bytes, encoding: str) -> tuple[list[bytes], str]:
+    """The physical lines (LF, CRLF or CR) and the encoding to decode them with."""
+    if data.startswith(UTF16_BOMS):  # Excel's "Unicode text" export
         try:
-            out.append((number, chunk.decode("utf-8"), None))
-        except UnicodeDecodeError as exc:
-            bad = chunk[exc.start : exc.start + 1].hex()
-            out.append((number, None, f"invalid UTF-8 (byte 0x{bad} at column {exc.start + 1})"))
-    return out
+            data, encoding = data.decode("utf-16").encode("utf-8"), "utf-8"
+        except UnicodeError as exc:
+            raise IngestError(f"{name}: line 1: starts with a UTF-16 mark but is not UTF-16: {exc}") from exc
+    elif data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM) :]
+    # Split the bytes, not decoded text: str.splitlines also breaks on U+2028, form feeds and the like.
+    return data.splitlines(), encoding
 
 
-def _check_header(header: list[str], mapping: ColumnMapping, source: str, delimiter: str) -> None:
-    missing = [c for c in (mapping.text, mapping.label) if c not in header]
+def _decode(raw: bytes, encoding: str) -> tuple[str | None, str | None]:
+    try:
+        return raw.decode(encoding), None
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start : exc.start + 1].hex()
+        return None, f"not valid {encoding} (byte 0x{byte} at column {exc.start + 1}); set the encoding"
+    except LookupError as exc:
+        raise IngestError(f"unknown encoding {encoding!r}") from exc
+
+
+def _column(header: list[str], wanted: str) -> int | None:
+    """Exact match, else the one header cell equal to it ignoring case and surrounding spaces."""
+    if header.count(wanted) == 1:
+        return header.index(wanted)
+    loose = [i for i, cell in enumerate(header) if cell.strip().casefold() == wanted.casefold()]
+    return loose[0] if len(loose) == 1 else None
+
+
+def _columns(name: str, header: list[str], options: ReadOptions, delimiter: str) -> tuple[int, int]:
+    found = {wanted: _column(header, wanted) for wanted in (options.text, options.label)}
+    missing = [wanted for wanted, index in found.items() if index is None]
     if not missing:
-        return
+        return found[options.text], found[options.label]  # type: ignore[return-value]
     hint = ""
-    for other, name in (("\t", "tab"), (",", "comma"), (";", "semicolon")):
+    for other, word in (("\t", "tab"), (",", "comma"), (";", "semicolon")):
         if other != delimiter and len(header) == 1 and other in header[0]:
-            hint = f"; the header looks {name}-delimited, so the file's extension or delimiter is wrong"
+            hint = f"; the header looks {word}-delimited, so the file's extension or delimiter is wrong"
     raise IngestError(
-        f"{source}: line 1: missing column(s) {missing} (found {header}); "
+        f"{name}: line 1: missing or ambiguous column(s) {missing} (found {header}); "
         f"set the column mapping (text_column/label_column) to match{hint}"
     )
 
 
-def read_delimited(path: Path, source: str, mapping: ColumnMapping, delimiter: str) -> list[dict[str, Any]]:
-    lines = _decode_lines(path, source)
-    header_line = next((item for item in lines if item[1] is None or item[1].strip()), None)
-    if header_line is None or header_line[1] is None:
-        raise IngestError(f"{source}: line 1: header is missing or not valid UTF-8")
-    header = [h.strip() for h in next(csv.reader([header_line[1]], delimiter=delimiter))]
-    _check_header(header, mapping, source, delimiter)
-    text_idx, label_idx = header.index(mapping.text), header.index(mapping.label)
-    rows: list[dict[str, Any]] = []
-    good = [(n, t) for n, t, _ in lines if t is not None and n > header_line[0]]
-    rows.extend(_row(None, None, source, n, err) for n, t, err in lines if t is None and n > header_line[0])
-    # Quoted fields may span lines, so parse the decodable text as one stream and track line numbers.
-    numbers = [n for n, _ in good]
-    reader = csv.reader(io.StringIO("\n".join(t for _, t in good)), delimiter=delimiter)
-    consumed = 0
-    for record in reader:
-        start = numbers[consumed] if consumed < len(numbers) else numbers[-1]
-        consumed = reader.line_num
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # a blank line is not a record
-        if len(record) != len(header):
-            rows.append(
-                _row(
-                    delimiter.join(record),
-                    None,
-                    source,
-                    start,
-                    f"expected {len(header)} fields, found {len(record)}",
-                )
-            )
-            continue
-        rows.append(_row(record[text_idx], record[label_idx], source, start))
-    return sorted(rows, key=lambda r: r["source_line"])
+def _delimited(name: str, lines: list[bytes], options: ReadOptions, delimiter: str, quoting: bool) -> Records:
+    out = Records()
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    header_text, error = _decode(lines[first], options.encoding)
+    if header_text is None:
+        raise IngestError(f"{name}: line {first + 1}: header is {error}")
+    if header_text.strip().lower().startswith("sep=") and len(header_text.strip()) == 5:
+        delimiter = header_text.strip()[4]  # Excel's delimiter hint line
+        first = next((i for i in range(first + 1, len(lines)) if lines[i].strip()), len(lines))
+        header_text = (_decode(lines[first], options.encoding)[0] or "") if first < len(lines) else ""
+    try:
+        header = [cell.strip() for cell in _fields([header_text], delimiter, quoting)]
+    except csv.Error as exc:
+        raise IngestError(f"{name}: line {first + 1}: header has a quote problem: {exc}") from exc
+    text_at, label_at = _columns(name, header, options, delimiter)
+    out.lines = len(lines) - first - 1
+    i = first + 1
+    while i < len(lines):
+        number, used = i + 1, 1
+        line, error = _decode(lines[i], options.encoding)
+        if line is not None and not line.strip():
+            out.blank += 1
+        elif line is None:
+            out.add(number, None, None, error)
+        elif quoting and '"' in line:
+            record, used, error = _quoted(lines, i, delimiter, options.encoding)
+            if error is None and len(record) != len(header):
+                error = f"expected {len(header)} fields, found {len(record)}"
+            if error is not None:
+                out.add(number, line, None, error)
+                used = 1  # a quote problem costs this line only: read on from the next one
+            else:
+                out.add(number, record[text_at], record[label_at])
+                out.joined += used - 1
+        else:
+            record = line.split(delimiter)
+            if len(record) == len(header):
+                out.add(number, record[text_at], record[label_at])
+            else:
+                out.add(number, line, None, f"expected {len(header)} fields, found {len(record)}")
+        i += used
+    if not out.line:
+        out.note = "header only, no records"
+    return out
 
 
-def read_jsonl(path: Path, source: str, mapping: ColumnMapping) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for number, text, error in _decode_lines(path, source):
-        if error is not None:
-            rows.append(_row(None, None, source, number, error))
+def _fields(lines: list[str], delimiter: str, quoting: bool) -> list[str]:
+    if not quoting:
+        return lines[0].split(delimiter)
+    return next(csv.reader(lines, delimiter=delimiter, strict=True), [])
+
+
+def _quoted(
+    lines: list[bytes], start: int, delimiter: str, encoding: str
+) -> tuple[list[str], int, str | None]:
+    """The CSV record starting at line `start` and the number of lines it took, or the problem."""
+
+    def texts() -> Iterator[str]:
+        for raw in itertools.islice(lines, start, start + MAX_RECORD_LINES):
+            text, error = _decode(raw, encoding)
+            if text is None:
+                raise csv.Error(f"a line of the record is {error}")
+            yield text + "\n"
+
+    reader = csv.reader(texts(), delimiter=delimiter, strict=True)
+    try:
+        record = next(reader)
+    except csv.Error as exc:
+        problem = str(exc)
+        if "unexpected end of data" in problem:
+            problem = f"a quoted field is not closed within {MAX_RECORD_LINES} lines"
+        return [], 1, f"quote problem: {problem}"
+    return record, reader.line_num, None
+
+
+def _jsonl(lines: list[bytes], options: ReadOptions) -> Records:
+    out = Records(lines=len(lines))
+    for number, raw in enumerate(lines, start=1):
+        line, error = _decode(raw, options.encoding)
+        if line is None:
+            out.add(number, None, None, error)
             continue
-        assert text is not None
-        if not text.strip():
+        if not line.strip():
+            out.blank += 1
             continue
         try:
-            obj = json.loads(text)
+            obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            rows.append(_row(text, None, source, number, f"malformed JSON: {exc.msg} at column {exc.colno}"))
+            out.add(number, line, None, f"malformed JSON: {exc.msg} at column {exc.colno}")
             continue
         if not isinstance(obj, dict):
-            rows.append(_row(text, None, source, number, f"expected a JSON object, got {type(obj).__name__}"))
+            out.add(number, line, None, f"expected a JSON object, got {type(obj).__name__}")
             continue
-        missing = [c for c in (mapping.text, mapping.label) if c not in obj]
+        missing = [key for key in (options.text, options.label) if key not in obj]
         error = f"missing field(s) {missing}" if missing else None
-        rows.append(_row(obj.get(mapping.text), obj.get(mapping.label), source, number, error))
-    return rows
+        out.add(number, obj.get(options.text), obj.get(options.label), error)
+    return out
 
 
-def read_parquet(path: Path, source: str, mapping: ColumnMapping) -> list[dict[str, Any]]:
+def _parquet(name: str, data: bytes, options: ReadOptions) -> Records:
     try:
-        table = pq.read_table(path)
-    except Exception as exc:
-        raise IngestError(f"{source}: not a readable Parquet file: {exc}") from exc
-    if table.num_rows == 0:
-        raise IngestError(f"{source}: row 1: file is empty")
-    _check_header(table.column_names, mapping, source, "")
-    texts = table.column(mapping.text).to_pylist()
-    labels = table.column(mapping.label).to_pylist()
-    return [_row(t, lab, source, i) for i, (t, lab) in enumerate(zip(texts, labels, strict=True), start=1)]
-
-
-def read_file(path: Path, source: str, mapping: ColumnMapping) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = read_delimited(path, source, mapping, ",")
-    elif suffix == ".tsv":
-        rows = read_delimited(path, source, mapping, "\t")
-    elif suffix == ".jsonl":
-        rows = read_jsonl(path, source, mapping)
-    elif suffix == ".parquet":
-        rows = read_parquet(path, source, mapping)
-    else:
-        raise IngestError(f"{source}: unsupported file type {suffix!r}; use one of {SUPPORTED_SUFFIXES}")
-    if not rows:
-        raise IngestError(f"{source}: line 1: file has a header but no records")
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame["source_line"] = frame["source_line"].astype("int64")
-    return frame
+        table = pq.read_table(pa.BufferReader(data))
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise IngestError(f"{name}: not a readable Parquet file: {exc}") from exc
+    out = Records(lines=table.num_rows, note="" if table.num_rows else "no rows")
+    text_at, label_at = _columns(name, table.column_names, options, "")
+    texts, labels = table.column(text_at).to_pylist(), table.column(label_at).to_pylist()
+    for number, (text, label) in enumerate(zip(texts, labels, strict=True), start=1):
+        out.add(number, text, label)
+    return out

@@ -7,22 +7,18 @@ example, and identical texts always land together, which rules out train/test le
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 
 import numpy as np
 import pandas as pd
 
+from ft_assets.validation.normalise import text_key
+
 SPLITS = ("train", "validation", "test")
-_SPACE = re.compile(r"\s+")
-
-
-def normalise(text: str) -> str:
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
 def unit_interval(text: str, salt: str = "") -> float:
-    digest = hashlib.blake2b(f"{salt}\x00{normalise(text)}".encode(), digest_size=8).digest()
+    """Where a text falls in [0, 1): from its key, the same one that finds duplicates and conflicts."""
+    digest = hashlib.blake2b(f"{salt}\x00{text_key(text)}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
 

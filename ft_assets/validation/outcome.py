@@ -1,65 +1,59 @@
-"""What a validation run hands back: the split of the rows and a summary of each expectation."""
+"""What a validation run hands back: the rows split into valid and quarantined, and a report per rule."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-MAX_SAMPLES = 10
+from ft_assets.validation.rules import Severity
+
+MAX_DETAILS = 10
 
 
 @dataclass(frozen=True)
-class ExpectationSummary:
-    """One GX expectation's result, reduced to what a report or an asset check shows."""
+class RuleReport:
+    """One rule of the table as GX judged it: what an asset check or the metadata shows."""
 
-    name: str  # the rule id, e.g. "text_length"
-    expectation_type: str  # the GX expectation, e.g. "expect_column_value_lengths_to_be_between"
+    name: str
+    severity: Severity
     description: str
+    expectations: tuple[str, ...]  # the GX expectation types that ran
     success: bool
-    unexpected_count: int
-    element_count: int
-    sample_unexpected: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["sample_unexpected"] = list(self.sample_unexpected)
-        return out
+    checked: int  # rows (or classes, groups) GX looked at
+    unexpected: int  # rows GX found breaking the rule
+    quarantined: int = 0  # rows quarantined under this rule (each row under its first failing rule)
+    blocking: bool = False  # failed in a way that must stop training
+    details: tuple[str, ...] = ()  # the first MAX_DETAILS findings, e.g. "a.csv:4: text is blank"
+    figures: dict[str, float | int | str] = field(default_factory=dict)
 
 
 # eq=False: DataFrames have no truth value, so a generated __eq__/__hash__ would only raise.
 @dataclass(frozen=True, eq=False)
 class ValidationOutcome:
-    """The input rows split into valid and quarantined, with what the suite found.
+    """Every input row is in exactly one of `valid` and `quarantined`, both indexed 0..n-1 in input order.
 
-    `valid` has the input columns; `quarantined` adds `reason` and `rule`. Every input row is in
-    exactly one of them, both with a fresh 0..n-1 index, in input order.
+    `valid` carries text, label (normalised), source_file and source_line; `quarantined` the row as read
+    (label unnormalised) with `reason` and `rule`.
     """
 
     valid: pd.DataFrame
     quarantined: pd.DataFrame
     allowed_labels: tuple[str, ...]
-    expectations: list[ExpectationSummary]
+    reports: list[RuleReport]
     class_counts: dict[str, int]
     classes_below_minimum: dict[str, int]
 
     @property
     def success(self) -> bool:
-        """True when no row was quarantined and every class reached its minimum."""
-        return all(summary.success for summary in self.expectations)
+        return all(report.success for report in self.reports)
 
-    def expectation(self, name: str) -> ExpectationSummary:
-        for summary in self.expectations:
-            if summary.name == name:
-                return summary
-        raise KeyError(f"no expectation named {name!r}; have {[s.name for s in self.expectations]}")
+    @property
+    def blocked(self) -> bool:
+        return any(report.blocking for report in self.reports)
 
-
-def sample_values(values: pd.Series) -> tuple[str, ...]:
-    """Up to MAX_SAMPLES offending values as short reprs (repr keeps blanks and None visible)."""
-    out: list[str] = []
-    for value in values.head(MAX_SAMPLES).tolist():
-        text = repr(value)
-        out.append(text if len(text) <= 80 else text[:77] + "...")
-    return tuple(out)
+    def report(self, name: str) -> RuleReport:
+        for report in self.reports:
+            if report.name == name:
+                return report
+        raise KeyError(f"no rule named {name!r}; have {[r.name for r in self.reports]}")

@@ -36,7 +36,7 @@ def test_data_assets_materialize_and_conserve_rows(instance, resources, data_dir
     quarantined = latest(instance, "quarantined_examples", resources)
     assert len(raw) == 153
     assert len(valid) + len(quarantined) == len(raw)
-    assert set(quarantined["rule"]) == {"text_not_blank", "ingest", "label_allowed"}
+    assert set(quarantined["rule"]) == {"text_not_blank", "record_parsed", "label_allowed"}
     assert quarantined["reason"].str.len().gt(0).all()
     assert quarantined["source_file"].eq("batch2.jsonl").all()
 
@@ -52,8 +52,13 @@ def test_data_assets_materialize_and_conserve_rows(instance, resources, data_dir
     lengths = {len(ids) for ids in dataset["train"]["input_ids"]}
     assert len(lengths) > 1, "rows must not be padded to one length"
 
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks["min_examples_per_class"] and checks["quarantine_rate"]
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["min_examples_per_class"].passed and checks["quarantine_rate"].passed
+    blank = checks["text_not_blank"]
+    assert not blank.passed and blank.severity == dg.AssetCheckSeverity.WARN
+    assert "batch2.jsonl:31: text is blank" in blank.metadata["findings"].value
+    raw_metadata = result.asset_materializations_for_node("raw_examples")[0].metadata
+    assert raw_metadata["rows_per_file"].value == {"batch1.csv": 120, "batch2.jsonl": 33}
 
 
 def test_adding_data_never_moves_existing_examples(instance, resources, data_dir):
@@ -85,12 +90,32 @@ def test_a_mostly_broken_batch_fails_the_blocking_check(instance, resources, dat
     assert instance.get_latest_materialization_event(dg.AssetKey("dataset_splits")) is None
 
 
+def test_look_alike_labels_that_would_be_two_classes_stop_training(instance, resources, data_dir):
+    write_jsonl(
+        data_dir / "shouting.jsonl", [{"text": f"BILL {i} PLEASE", "label": "BILLING"} for i in range(12)]
+    )
+    (data_dir / "notes.txt").write_text("not data")
+    (data_dir / "leak.csv").symlink_to(data_dir.parent / "elsewhere.csv")
+    result = materialize(instance, resources, data_dir)
+    raw = result.asset_materializations_for_node("raw_examples")[0].metadata
+    assert "notes.txt" in raw["skipped_files"].value and "leak.csv" in raw["skipped_files"].value
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    variants = checks["label_variants"]
+    assert not variants.passed and variants.severity == dg.AssetCheckSeverity.ERROR
+    assert "separate classes ['BILLING', 'billing']" in variants.metadata["findings"].value
+    assert instance.get_latest_materialization_event(dg.AssetKey("dataset_splits")) is None
+
+    folded = materialize(instance, resources, data_dir, validate_raw_examples={"fold_label_case": True})
+    assert folded.success
+    assert latest(instance, "validated_examples", resources)["label"].value_counts()["billing"] == 62
+
+
 def test_missing_column_fails_with_file_and_line(instance, resources, data_dir):
     (data_dir / "bad.csv").write_text("body,label\nhello,billing\n")
     result = materialize(instance, resources, data_dir)
     assert not result.success
     failure = result.get_step_failure_events()[0]
-    assert "bad.csv: line 1: missing column" in str(failure.event_specific_data.error)
+    assert "bad.csv: line 1: missing or ambiguous column" in str(failure.event_specific_data.error)
 
 
 def test_class_missing_from_a_split_is_an_error_or_a_warning(instance, resources, data_dir):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ft_assets.automation import new_data_sensor
-from ft_assets.ingest.discovery import data_version
+from ft_assets.ingest.discovery import folder_version, scan
 from tests.assets.conftest import make_rows, write_csv
 from tests.automation.conftest import materialize
 
@@ -18,7 +18,7 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.SensorResult:
 def test_a_new_folder_state_requests_raw_examples_once_it_is_materialized_nothing(defs, instance, data_dir):
     first = tick(defs, instance)
     [request] = first.run_requests
-    version = data_version(data_dir)
+    version = folder_version(scan(data_dir))
     assert request.run_key.startswith(version)
     assert request.tags["ft/data_version"] == version
     assert request.run_config["ops"]["raw_examples"]["config"]["data_dir"] == str(data_dir)
@@ -30,7 +30,7 @@ def test_a_new_folder_state_requests_raw_examples_once_it_is_materialized_nothin
 
     write_csv(data_dir / "batch3.csv", make_rows(5, seed=3, prefix="new "))
     [after_drop] = tick(defs, instance).run_requests
-    assert after_drop.tags["ft/data_version"] == data_version(data_dir) != version
+    assert after_drop.tags["ft/data_version"] == folder_version(scan(data_dir)) != version
     assert after_drop.run_key != request.run_key
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -9,7 +10,7 @@ import great_expectations as gx
 import pandas as pd
 import pytest
 
-from ft_assets.validation import ValidationOutcome, ValidationRules, validate_examples
+from ft_assets.validation import RULES, ValidationOutcome, ValidationRules, validate_examples
 from ft_assets.validation.gx_runner import shared_runner
 
 SOURCE = "support.csv"
@@ -43,8 +44,9 @@ def line_of(df: pd.DataFrame, text: Any) -> int:
 def assert_conserved(df: pd.DataFrame, out: ValidationOutcome) -> None:
     """Every input row ends up in exactly one of valid / quarantined, with its columns intact."""
     assert len(out.valid) + len(out.quarantined) == len(df)
-    assert list(out.valid.columns) == list(df.columns)
-    assert list(out.quarantined.columns) == [*df.columns, "reason", "rule"]
+    columns = [c for c in df.columns if c != "ingest_error"]
+    assert list(out.valid.columns) == columns
+    assert list(out.quarantined.columns) == [*columns, "reason", "rule"]
     lines = [*out.valid["source_line"], *out.quarantined["source_line"]]
     assert sorted(lines) == sorted(df["source_line"])
     assert list(out.valid.index) == list(range(len(out.valid)))
@@ -64,16 +66,10 @@ def test_clean_frame_passes_every_expectation() -> None:
     assert out.quarantined.empty
     pd.testing.assert_frame_equal(out.valid, df.reset_index(drop=True))
     assert out.success
-    assert [e.name for e in out.expectations] == [
-        "text_not_blank",
-        "text_length",
-        "label_allowed",
-        "label_conflict",
-        "class_minimum",
-    ]
-    assert all(e.success and e.unexpected_count == 0 for e in out.expectations)
-    assert out.expectation("text_not_blank").element_count == 20
-    assert out.expectation("text_not_blank").expectation_type == "expect_column_values_to_not_be_null"
+    assert [r.name for r in out.reports] == [rule.name for rule in RULES]
+    assert all(r.success and r.unexpected == 0 and not r.blocking for r in out.reports)
+    assert out.report("text_not_blank").checked == 20
+    assert out.report("text_not_blank").expectations == ("expect_column_values_to_not_be_null",)
     assert out.allowed_labels == ("billing", "shipping")
     assert out.class_counts == {"billing": 10, "shipping": 10}
     assert out.classes_below_minimum == {}
@@ -89,9 +85,9 @@ def test_missing_or_blank_text_is_quarantined() -> None:
         row = quarantined_row(out, FIRST_LINE + 20 + offset)
         assert (row["rule"], row["reason"]) == ("text_not_blank", reason)
     assert len(out.quarantined) == len(cases)
-    summary = out.expectation("text_not_blank")
-    assert (summary.success, summary.unexpected_count) == (False, len(cases))
-    assert out.expectation("text_length").unexpected_count == 0  # not counted twice
+    summary = out.report("text_not_blank")
+    assert (summary.success, summary.unexpected, summary.quarantined) == (False, len(cases), len(cases))
+    assert out.report("text_length").unexpected == 0  # GX leaves missing values out of length rules
     assert not out.success
 
 
@@ -105,11 +101,11 @@ def test_text_length_is_measured_after_stripping() -> None:
     assert quarantined_row(out, line_of(df, too_short))["reason"] == "text length 2 is below min_text_chars=3"
     assert set(out.quarantined["rule"]) == {"text_length"}
     assert at_limit in set(out.valid["text"])
-    assert out.expectation("text_length").unexpected_count == 2
+    assert out.report("text_length").unexpected == 2
 
 
 def test_label_outside_explicit_allowed_set() -> None:
-    rules = ValidationRules(allowed_labels=("billing", "shipping"))
+    rules = ValidationRules(allowed_labels=["billing", "shipping"])
     df = frame([*clean_rows(), ("can I get a refund?", "refunds"), ("no label here", None)])
     out = validate_examples(df, rules)
     assert_conserved(df, out)
@@ -117,8 +113,9 @@ def test_label_outside_explicit_allowed_set() -> None:
     refund = quarantined_row(out, line_of(df, "can I get a refund?"))
     assert refund["rule"] == "label_allowed"
     assert refund["reason"] == "label 'refunds' is not in the allowed set ['billing', 'shipping']"
+    assert quarantined_row(out, line_of(df, "no label here"))["rule"] == "label_present"
     assert quarantined_row(out, line_of(df, "no label here"))["reason"] == "label is missing"
-    assert out.expectation("label_allowed").unexpected_count == 2
+    assert out.report("label_allowed").unexpected == 1
 
 
 def test_inferred_allowed_set_quarantines_a_rare_label() -> None:
@@ -131,7 +128,7 @@ def test_inferred_allowed_set_quarantines_a_rare_label() -> None:
     unknown = quarantined_row(out, line_of(df, "???"))
     assert unknown["rule"] == "label_allowed"
     assert "label 'unknown' is not in the allowed set ['billing', 'shipping']" in unknown["reason"]
-    assert "seen 2 times" in unknown["reason"] and "min_examples_per_class=10" in unknown["reason"]
+    assert "inferred: seen 2 times, below min_examples_per_class=10" in unknown["reason"]
     assert "seen 9 times" in quarantined_row(out, line_of(df, "refund please 0"))["reason"]
     assert out.quarantined["rule"].value_counts().to_dict() == {"label_allowed": 11, "text_not_blank": 1}
     assert out.class_counts == {"billing": 10, "shipping": 10}
@@ -155,8 +152,8 @@ def test_conflicting_labels_quarantine_every_row_of_the_text() -> None:
         == f"text also labelled 'billing' at {SOURCE}:{first_line}"
     )
     assert "'shipping' at support.csv" in quarantined_row(out, FIRST_LINE + 22)["reason"]
-    summary = out.expectation("label_conflict")
-    assert (summary.success, summary.unexpected_count) == (False, 3)
+    summary = out.report("label_conflict")
+    assert (summary.success, summary.unexpected) == (False, 3)
 
 
 def test_same_text_with_the_same_label_is_not_a_conflict() -> None:
@@ -168,7 +165,7 @@ def test_same_text_with_the_same_label_is_not_a_conflict() -> None:
 
 
 def test_class_below_minimum_is_reported_without_quarantining_rows() -> None:
-    rules = ValidationRules(allowed_labels=("billing", "shipping", "returns"), min_examples_per_class=10)
+    rules = ValidationRules(allowed_labels=["billing", "shipping", "returns"], min_examples_per_class=10)
     df = frame(
         [*clean_rows(per_class=10, labels=("billing",)), *clean_rows(per_class=4, labels=("shipping",))]
     )
@@ -177,29 +174,29 @@ def test_class_below_minimum_is_reported_without_quarantining_rows() -> None:
     assert out.quarantined.empty
     assert out.class_counts == {"billing": 10, "shipping": 4, "returns": 0}
     assert out.classes_below_minimum == {"shipping": 4, "returns": 0}
-    summary = out.expectation("class_minimum")
-    assert (summary.success, summary.unexpected_count, summary.element_count) == (False, 2, 3)
-    assert summary.sample_unexpected == ("'shipping': 4", "'returns': 0")
+    summary = out.report("min_examples_per_class")
+    assert (summary.success, summary.blocking, summary.unexpected, summary.checked) == (False, True, 2, 3)
+    assert summary.details == ("'shipping': 4 < 10", "'returns': 0 < 10")
     assert not out.success
 
 
 def test_a_row_failing_several_rules_is_quarantined_once_under_the_first() -> None:
-    rules = ValidationRules(max_text_chars=40, allowed_labels=("billing", "shipping"))
+    rules = ValidationRules(max_text_chars=40, allowed_labels=["billing", "shipping"])
     df = frame([*clean_rows(), ("   ", "unknown"), ("z" * 50, "unknown"), ("z" * 50, "billing")])
     out = validate_examples(df, rules)
     assert_conserved(df, out)
     assert list(out.quarantined["rule"]) == ["text_not_blank", "text_length", "text_length"]
-    assert out.expectation("label_allowed").unexpected_count == 0
-    assert out.expectation("label_conflict").unexpected_count == 0
+    assert out.report("label_allowed").unexpected == 0
+    assert out.report("label_conflict").unexpected == 0
 
 
 def test_samples_are_capped_at_ten_and_counts_are_complete() -> None:
     df = frame([*clean_rows(), *[("  ", "billing")] * 15])
     out = validate_examples(df, ValidationRules())
     assert_conserved(df, out)
-    summary = out.expectation("text_not_blank")
-    assert summary.unexpected_count == 15
-    assert summary.sample_unexpected == ("'  '",) * 10
+    summary = out.report("text_not_blank")
+    assert summary.unexpected == 15
+    assert summary.details == tuple(f"{SOURCE}:{line}: text is blank" for line in range(22, 32))
 
 
 def test_ingest_errors_are_quarantined_with_the_readers_message() -> None:
@@ -209,11 +206,8 @@ def test_ingest_errors_are_quarantined_with_the_readers_message() -> None:
     out = validate_examples(df, ValidationRules())
     assert_conserved(df, out)
     row = quarantined_row(out, FIRST_LINE + 20)
-    assert (row["rule"], row["reason"]) == (
-        "ingest_ok",
-        "the record could not be read: malformed JSON at column 2",
-    )
-    assert out.expectation("ingest_ok").unexpected_count == 1
+    assert (row["rule"], row["reason"]) == ("record_parsed", "unreadable record: malformed JSON at column 2")
+    assert out.report("record_parsed").unexpected == 1
 
 
 def test_empty_frame_validates_to_empty_outcome() -> None:
@@ -235,8 +229,9 @@ def test_missing_columns_are_rejected() -> None:
         {"min_text_chars": -1},
         {"min_text_chars": 10, "max_text_chars": 5},
         {"min_examples_per_class": 0},
-        {"allowed_labels": ()},
-        {"allowed_labels": ("a", "a")},
+        {"allowed_labels": []},
+        {"allowed_labels": ["a", "a"]},
+        {"max_quarantine_fraction": 1.5},
     ],
 )
 def test_inconsistent_rules_are_refused(kwargs: dict[str, Any]) -> None:
@@ -244,10 +239,9 @@ def test_inconsistent_rules_are_refused(kwargs: dict[str, Any]) -> None:
         ValidationRules(**kwargs)
 
 
-def test_allowed_labels_are_compared_as_strings() -> None:
-    rules = ValidationRules(allowed_labels=(0, 1), min_examples_per_class=1)  # type: ignore[arg-type]
-    assert rules.allowed_labels == ("0", "1")
-    df = frame([("good film", 1), ("bad film", 0), ("odd film", 2)])
+def test_labels_are_compared_as_normalised_strings() -> None:
+    rules = ValidationRules(allowed_labels=["0", "1.0"], min_examples_per_class=1)
+    df = frame([("good film", 1), ("bad film", 0.0), ("odd film", 2)])
     out = validate_examples(df, rules)
     assert_conserved(df, out)
     assert out.class_counts == {"0": 1, "1": 1}
@@ -268,8 +262,8 @@ def test_a_crashing_expectation_is_an_error_not_a_verdict() -> None:
         shared_runner().validate(pd.DataFrame({"text": ["a"]}), [broken])
 
 
-def test_summaries_are_json_serialisable_for_metadata() -> None:
+def test_reports_are_json_serialisable_for_metadata() -> None:
     out = validate_examples(frame([*clean_rows(), ("  ", "billing")]), ValidationRules())
-    payload = json.loads(json.dumps([summary.as_dict() for summary in out.expectations]))
-    assert payload[0]["name"] == "text_not_blank"
-    assert payload[0]["sample_unexpected"] == ["'  '"]
+    payload = json.loads(json.dumps([dataclasses.asdict(report) for report in out.reports]))
+    assert payload[1]["name"] == "text_not_blank"
+    assert payload[1]["details"] == [f"{SOURCE}:22: text is blank"]
