@@ -11,9 +11,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ft_serving.classifier import softmax
+
 from benchmarks.common import Timer, minilm_path, write_result
 from benchmarks.sst2_data import LABELS, sst2_dataset
-from ft_assets.evaluation.inference import predict_split, softmax
+from ft_assets.evaluation.inference import predict_split
 from ft_assets.evaluation.metrics import compute_report
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--keep", type=Path, help="copy the fine-tuned model folder here (for bench_serving)")
     args = parser.parse_args(argv)
     dataset = sst2_dataset(args.sentences or None, max_length=args.max_length)
-    config = TrainConfig(epochs=args.epochs, learning_rate=args.learning_rate, max_length=args.max_length)
+    config = TrainConfig(epochs=args.epochs, learning_rate=args.learning_rate)
     out = Path(tempfile.mkdtemp(prefix="bench-sst2-"))
     try:
         with Timer() as wall:

@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 from datasets import load_from_disk
+from ft_serving.classifier import softmax
 
 from ft_assets.evaluation import (
     compute_report,
@@ -17,7 +18,7 @@ from ft_assets.evaluation import (
     score_lexical_baseline,
     training_curves_png,
 )
-from ft_assets.evaluation.inference import predict_split, softmax
+from ft_assets.evaluation.inference import predict_split
 from ft_resources.artifact_store import ArtifactStore
 
 

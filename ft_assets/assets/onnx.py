@@ -5,22 +5,29 @@ from typing import Any
 import dagster as dg
 import torch
 from datasets import load_from_disk
-from ft_serving.bundle import INT8_MODEL_FILE, MODEL_FILE
 from ft_serving.classifier import OnnxClassifier
+from ft_serving.spec import INT8_MODEL_FILE, MODEL_FILE, SPEC_FILE
 from pydantic import Field
 
 from ft_assets.assets.metadata import md_table
-from ft_assets.export.latency import measure_latency
-from ft_assets.export.onnx_export import export_onnx
-from ft_assets.export.parity import check_parity
-from ft_assets.export.quantize import quantize_int8
-from ft_assets.export.serving_files import write_serving_files
+from ft_assets.export import (
+    PARITY_TOLERANCE,
+    check_parity,
+    export_onnx,
+    measure_latency,
+    onnx_runner,
+    quantize_int8,
+    torch_runner,
+    write_serving_files,
+)
 from ft_resources.artifact_store import ArtifactStore
 
 
 class OnnxConfig(dg.Config):
     parity_texts: int = Field(default=64, description="Validation texts compared between torch and ONNX.")
-    parity_tolerance: float = Field(default=1e-4, description="Largest allowed |logit difference|.")
+    parity_tolerance: float = Field(
+        default=PARITY_TOLERANCE, description="Largest allowed |logit difference|."
+    )
     max_int8_accuracy_drop: float = Field(default=0.01, description="A bigger INT8 accuracy drop is flagged.")
     latency_texts: int = Field(default=32, description="Validation texts used to time each backend.")
 
@@ -35,9 +42,11 @@ def _accuracy(classifier: OnnxClassifier, texts: list[str], labels: list[str]) -
     kinds={"onnx", "pytorch"},
     code_version="1",
     description=(
-        "fine_tuned_model exported to ONNX (fp32, dynamic batch and sequence axes) and checked against torch "
-        "on validation texts (max |logit diff| and identical predictions, or the asset fails), plus a "
-        "dynamically quantized INT8 model with its test accuracy beside fp32's, and batch-1 / batch-32 "
+        "fine_tuned_model exported to ONNX (fp32, dynamic batch and sequence axes) with bundle.json, "
+        "the spec every reader uses (labels, the max_length the model was trained with, truncation "
+        "side, inputs), and checked against torch on validation texts encoded as the bundle serves them "
+        "(max |logit diff| and identical predictions, or the asset fails), plus a dynamically quantized "
+        "INT8 model with its test accuracy beside fp32's, and batch-1 / batch-32 "
         "latencies for torch, ONNX fp32 and ONNX INT8."
     ),
 )
@@ -51,18 +60,23 @@ def onnx_model(
 ) -> dg.Output[dict[str, Any]]:
     model_dir = artifact_store.local_path(fine_tuned_model["path"])
     dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
-    max_length = fine_tuned_model["max_length"]
     label_names = fine_tuned_model["label_names"]
     validation_texts = dataset["validation"]["text"] or dataset["train"]["text"]
     rel = f"onnx_model/{fine_tuned_model['model_version']}"
     with artifact_store.write_dir(rel) as out:
         export_onnx(model_dir, out / MODEL_FILE)
-        parity = check_parity(
+        spec = write_serving_files(
             model_dir,
-            out / MODEL_FILE,
-            validation_texts[: config.parity_texts],
-            max_length,
-            config.parity_tolerance,
+            out,
+            model_version=fine_tuned_model["model_version"],
+            data_version=fine_tuned_model["data_version"],
+            base_model=fine_tuned_model["base_model"],
+            max_length=fine_tuned_model["max_length"],
+        )
+        if list(spec.labels) != label_names:
+            raise dg.Failure(f"the model's labels {list(spec.labels)} are not the data's {label_names}")
+        parity = check_parity(
+            model_dir, out, validation_texts[: config.parity_texts], config.parity_tolerance
         )
         if not parity.passed:
             raise dg.Failure(
@@ -74,17 +88,19 @@ def onnx_model(
                 metadata={"max_abs_diff": dg.MetadataValue.float(float(parity.max_abs_diff))},
             )
         quantize_int8(out / MODEL_FILE, out / INT8_MODEL_FILE)
-        write_serving_files(model_dir, out, label_names)
         test = dataset["test"]
         truth = [label_names[i] for i in test["labels"]]
-        fp32_accuracy = _accuracy(OnnxClassifier(out, max_length=max_length), test["text"], truth)
-        int8_accuracy = _accuracy(OnnxClassifier(out, int8=True, max_length=max_length), test["text"], truth)
+        fp32_accuracy = _accuracy(OnnxClassifier(out), test["text"], truth)
+        int8_accuracy = _accuracy(OnnxClassifier(out, int8=True), test["text"], truth)
         threads = torch.get_num_threads()
         timing_texts = validation_texts[: config.latency_texts]
         latencies = [
-            measure_latency(model_dir, timing_texts, max_length=max_length, threads=threads),
-            measure_latency(out / MODEL_FILE, timing_texts, max_length=max_length, threads=threads),
-            measure_latency(out / INT8_MODEL_FILE, timing_texts, max_length=max_length, threads=threads),
+            measure_latency(run, timing_texts, backend=backend, threads=threads)
+            for backend, run in (
+                ("torch", torch_runner(model_dir, spec)),
+                ("onnxruntime", onnx_runner(out, int8=False, threads=threads)),
+                ("onnxruntime", onnx_runner(out, int8=True, threads=threads)),
+            )
         ]
         sizes = {name: (out / name).stat().st_size for name in (MODEL_FILE, INT8_MODEL_FILE)}
     drop = fp32_accuracy - int8_accuracy
@@ -105,7 +121,8 @@ def onnx_model(
         "path": artifact_store.uri(rel),
         "model_version": fine_tuned_model["model_version"],
         "data_version": fine_tuned_model["data_version"],
-        "max_length": max_length,
+        "max_length": spec.max_length,
+        "bundle_spec": spec.to_json(),
         "parity_max_abs_diff": parity.max_abs_diff,
         "fp32_test_accuracy": fp32_accuracy,
         "int8_test_accuracy": int8_accuracy,
@@ -127,5 +144,7 @@ def onnx_model(
             "latency": md_table(rows, list(rows[0])),
             "threads": dg.MetadataValue.int(threads),
             "model_version": dg.MetadataValue.text(manifest["model_version"]),
+            "max_length": dg.MetadataValue.int(spec.max_length),
+            SPEC_FILE: dg.MetadataValue.json(spec.to_json()),
         },
     )

@@ -16,16 +16,22 @@ from ft_resources.base_model import BaseModelSource
 
 
 class TokenizeConfig(dg.Config):
-    max_length: int = Field(default=128, description="Longer texts are truncated to this many tokens.")
+    # The one max_length: training, evaluation, export (bundle.json) and serving all take it from here.
+    max_length: int = Field(
+        default=128,
+        ge=8,
+        le=8192,
+        description="Tokens per text, special tokens included; longer texts are truncated to this many "
+        "for training, evaluation and serving alike (the bundle's bundle.json records it).",
+    )
 
 
 def build_dataset_dict(
     frame: pd.DataFrame, tokenizer: Any, label_names: list[str], max_length: int
 ) -> tuple[DatasetDict, np.ndarray]:
     label_ids = {label: i for i, label in enumerate(label_names)}
-    with_types = "token_type_ids" in tokenizer.model_input_names
     texts = frame["text"].tolist()
-    encoded = encode_texts(tokenizer.backend_tokenizer, texts, max_length, with_types)
+    encoded = encode_texts(tokenizer, texts, max_length)
     columns: dict[str, list[Any]] = {
         **encoded.columns,
         "labels": [label_ids[label] for label in frame["label"]],
@@ -73,6 +79,7 @@ def tokenized_dataset(
         "data_version": data_version,
         "label_names": label_names,
         "max_length": config.max_length,
+        "truncation_side": tokenizer.truncation_side,
         "base_model": base_model.name_or_path,
         "base_model_fingerprint": fingerprint,
         "rows": {split: len(dataset[split]) for split in SPLITS},

@@ -8,7 +8,6 @@ import dagster as dg
 from datasets import load_from_disk
 
 from ft_assets.assets.metadata import md_table
-from ft_assets.tokenizing.encode import shorten
 from ft_assets.tokenizing.versioning import combine
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
@@ -60,9 +59,6 @@ def fine_tuned_model(
         )
     version = model_version(tokenized_dataset, config, fingerprint)
     dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
-    if config.max_length < tokenized_dataset["max_length"]:
-        context.log.info(f"cutting rows from {tokenized_dataset['max_length']} to {config.max_length} tokens")
-        dataset = shorten(dataset, config.max_length)
     checkpoints = checkpoint_dir_for(artifact_store, version)
     rel = f"fine_tuned_model/{version}"
     with artifact_store.write_dir(rel) as staging:
@@ -88,7 +84,8 @@ def fine_tuned_model(
         "tokenized_version": tokenized_dataset["version"],
         "base_model": tokenized_dataset["base_model"],
         "label_names": tokenized_dataset["label_names"],
-        "max_length": min(config.max_length, tokenized_dataset["max_length"]),
+        # The data owns max_length (tokenized_dataset's config); export writes it into bundle.json.
+        "max_length": tokenized_dataset["max_length"],
         "config": config.model_dump(),
         "training": {k: v for k, v in outcome.summary().items() if k != "model_dir"},
         "log_history": outcome.log_history,

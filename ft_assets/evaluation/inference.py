@@ -1,4 +1,8 @@
-"""Torch inference over a tokenized split, batched with dynamic padding."""
+"""Torch inference over a tokenized split, batched with dynamic padding.
+
+The split was cut to max_length by the encoder ft-predict uses (``ft_serving.encoding``), so these are
+the predictions the exported bundle reproduces (its bundle.json records the same max_length).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,8 @@ from pathlib import Path
 import datasets
 import numpy as np
 import torch
+from ft_serving.spec import MODEL_INPUTS
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
-
-MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def predict_split(model_dir: Path, split: datasets.Dataset, batch_size: int = 64) -> np.ndarray:
@@ -28,9 +31,3 @@ def predict_split(model_dir: Path, split: datasets.Dataset, batch_size: int = 64
             batch = collate([{c: split[int(i)][c] for c in columns} for i in rows])
             logits[rows] = model(**batch).logits.float().numpy()
     return logits
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)

@@ -1,4 +1,9 @@
-"""Latency of a torch model or an ONNX graph: p50/p95 at batch 1 and throughput at batch 32."""
+"""Latency of a text classifier: p50/p95 at batch 1 and throughput at batch 32, tokenization included.
+
+A runner maps texts to scores. ``torch_runner`` is the fine-tuned model in eager torch, encoded exactly
+as the bundle encodes (its ``bundle.json``), and ``onnx_runner`` is the served path itself
+(``OnnxClassifier``), so the figures compare what a caller of each would pay.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoTokenizer
+from ft_serving.classifier import OnnxClassifier
+from ft_serving.spec import BundleSpec
 
-from ft_assets.export.loading import encode, load_finetuned, ort_logits, ort_session, torch_logits
+from ft_assets.export.loading import load_finetuned, text_encoder, torch_logits
 
-Runner = Callable[[Sequence[str]], np.ndarray]
+Runner = Callable[[Sequence[str]], object]
 
 
 @dataclass(frozen=True)
@@ -30,35 +36,34 @@ class LatencyReport:
     n_samples: int
 
 
+def torch_runner(model_dir: Path, spec: BundleSpec) -> Runner:
+    model, tokenizer = load_finetuned(Path(model_dir))
+    encoder = text_encoder(model, tokenizer, spec.max_length)
+    return lambda texts: torch_logits(model, encoder.feeds(encoder.encode(texts)))
+
+
+def onnx_runner(bundle_dir: Path, *, int8: bool, threads: int) -> Runner:
+    classifier = OnnxClassifier(bundle_dir, int8=int8, threads=threads)
+    return classifier.predict
+
+
 def measure_latency(
-    model_path: Path,
+    run: Runner,
     texts: Sequence[str],
     *,
-    tokenizer_dir: Path | None = None,
-    max_length: int = 128,
+    backend: str,
     threads: int = 1,
     warmup: int = 3,
     batch_size: int = 32,
     min_samples: int = 20,
 ) -> LatencyReport:
-    """Time ``model_path``: a fine-tuned model directory (torch) or a ``.onnx`` file (onnxruntime).
+    """Time ``run`` with torch limited to ``threads`` (build ONNX runners with the same count).
 
-    Timings include tokenization, as a caller of the served model pays for it too. The tokenizer
-    comes from ``tokenizer_dir``, else from the model directory or the ``.onnx`` file's folder.
     Texts are cycled to give at least ``min_samples`` batch-1 timings and one full batch.
     """
     if not texts:
         raise ValueError("measure_latency needs at least one text")
-    model_path = Path(model_path)
-    is_onnx = model_path.suffix == ".onnx"
-    source = Path(tokenizer_dir) if tokenizer_dir else (model_path.parent if is_onnx else model_path)
-    backend = "onnxruntime" if is_onnx else "torch"
     with _torch_threads(threads):
-        run = (
-            _ort_runner(model_path, source, max_length, threads)
-            if is_onnx
-            else _torch_runner(model_path, max_length)
-        )
         singles = list(itertools.islice(itertools.cycle(texts), max(min_samples, len(texts))))
         batched = list(itertools.islice(itertools.cycle(texts), max(batch_size, len(texts))))
         for text in singles[:warmup]:
@@ -82,17 +87,6 @@ def _elapsed_s(run: Runner, texts: Sequence[str]) -> float:
     start = time.perf_counter()
     run(texts)
     return time.perf_counter() - start
-
-
-def _torch_runner(model_dir: Path, max_length: int) -> Runner:
-    model, tokenizer = load_finetuned(model_dir)
-    return lambda texts: torch_logits(model, encode(tokenizer, texts, max_length))
-
-
-def _ort_runner(onnx_path: Path, tokenizer_dir: Path, max_length: int, threads: int) -> Runner:
-    session = ort_session(onnx_path, threads)
-    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir), trust_remote_code=False)
-    return lambda texts: ort_logits(session, encode(tokenizer, texts, max_length))
 
 
 @contextmanager

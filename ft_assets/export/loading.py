@@ -1,21 +1,21 @@
-"""Loading a fine-tuned model directory and running a tokenized batch through torch or ORT."""
+"""Loading a fine-tuned model directory and running an encoded batch through torch or ORT."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import torch
+from ft_serving.encoding import TextEncoder
+from ft_serving.spec import MODEL_INPUTS
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
-
-MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def load_finetuned(model_dir: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
@@ -28,30 +28,29 @@ def load_finetuned(model_dir: Path) -> tuple[PreTrainedModel, PreTrainedTokenize
     return model, tokenizer
 
 
-def ort_session(onnx_path: Path, threads: int | None = None) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    if threads is not None:
-        options.intra_op_num_threads = threads
-        # One graph branch at a time: inter-op parallelism only adds contention for these linear graphs.
-        options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"])
+def model_input_names(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> tuple[str, ...]:
+    """token_type_ids only when both the tokenizer produces them and the model accepts them."""
+    accepted = inspect.signature(model.forward).parameters
+    return tuple(name for name in MODEL_INPUTS if name in tokenizer.model_input_names and name in accepted)
 
 
-def encode(
-    tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int
-) -> dict[str, np.ndarray]:
-    """Pad to the longest text of the batch, as serving does, so both runtimes see identical ids."""
-    batch = tokenizer(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="np")
-    return {name: np.asarray(batch[name], dtype=np.int64) for name in MODEL_INPUTS if name in batch}
+def text_encoder(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, max_length: int) -> TextEncoder:
+    """The serving encoder (ft_serving.encoding) for a model directory that has no bundle yet."""
+    return TextEncoder.build(
+        tokenizer.backend_tokenizer,
+        max_length=max_length,
+        truncation_side=tokenizer.truncation_side,
+        input_names=model_input_names(model, tokenizer),
+        pad_token=tokenizer.pad_token,
+        padding_side=tokenizer.padding_side,
+    )
 
 
-def torch_logits(model: PreTrainedModel, encoded: dict[str, np.ndarray]) -> np.ndarray:
+def torch_logits(model: PreTrainedModel, feeds: dict[str, np.ndarray]) -> np.ndarray:
     with torch.inference_mode():
-        tensors = {name: torch.from_numpy(array) for name, array in encoded.items()}
+        tensors = {name: torch.from_numpy(array) for name, array in feeds.items()}
         return model(**tensors).logits.float().numpy()
 
 
-def ort_logits(session: ort.InferenceSession, encoded: dict[str, np.ndarray]) -> np.ndarray:
-    # Feed only what the graph declares: a model exported without token_type_ids rejects extra inputs.
-    feeds = {node.name: encoded[node.name] for node in session.get_inputs()}
+def ort_logits(session: ort.InferenceSession, feeds: dict[str, np.ndarray]) -> np.ndarray:
     return np.asarray(session.run(["logits"], feeds)[0], dtype=np.float32)

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import onnx
 import torch
-from ft_serving.bundle import MAX_LENGTH_METADATA_KEY
+from ft_serving.bundle import open_session
+from ft_serving.encoding import TextEncoder
 from onnx.external_data_helper import uses_external_data
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel
 
-from ft_assets.export.loading import (
-    MODEL_INPUTS,
-    encode,
-    load_finetuned,
-    ort_logits,
-    ort_session,
-    torch_logits,
-)
+from ft_assets.export.loading import load_finetuned, ort_logits, text_encoder, torch_logits
+from ft_assets.export.parity import PARITY_TOLERANCE
 
-VERIFY_TOLERANCE = 1e-4
-# Tokenizers report a huge sentinel when no limit is configured.
-_UNSET_MODEL_MAX_LENGTH = 1_000_000
 # Two texts of different lengths: batch 2 and a padded sequence longer than the batch, so
 # torch.export cannot specialise either axis to the example's value.
 _EXAMPLE_TEXTS = ["a short example", "a somewhat longer example sentence, used only to trace the export"]
@@ -52,19 +43,6 @@ class _LogitsOnly(torch.nn.Module):
         return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
 
 
-def model_input_names(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> list[str]:
-    """token_type_ids only when both the tokenizer produces them and the model accepts them."""
-    accepted = inspect.signature(model.forward).parameters
-    return [name for name in MODEL_INPUTS if name in tokenizer.model_input_names and name in accepted]
-
-
-def max_sequence_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
-    limits = [int(getattr(model.config, "max_position_embeddings", 512))]
-    if 0 < tokenizer.model_max_length < _UNSET_MODEL_MAX_LENGTH:
-        limits.append(int(tokenizer.model_max_length))
-    return min(limits)
-
-
 def export_onnx(model_dir: Path, out_path: Path) -> Path:
     """Export ``model_dir`` to a single self-contained ``out_path`` with dynamic batch and sequence.
 
@@ -72,11 +50,14 @@ def export_onnx(model_dir: Path, out_path: Path) -> Path:
     where the TorchScript tracer bakes the example's Python branches into the graph.
     """
     model, tokenizer = load_finetuned(Path(model_dir))
-    names = model_input_names(model, tokenizer)
-    max_len = max_sequence_length(model, tokenizer)
-    example = encode(tokenizer, _EXAMPLE_TEXTS, max_len)
+    # The graph accepts any length the model has position embeddings for; the length texts are cut
+    # to is the bundle's max_length (bundle.json), checked against this limit when the bundle is written.
+    positions = int(getattr(model.config, "max_position_embeddings", 512))
+    encoder = text_encoder(model, tokenizer, positions)
+    names = encoder.input_names
+    example = encoder.feeds(encoder.encode(_EXAMPLE_TEXTS))
     batch = torch.export.Dim("batch")
-    sequence = torch.export.Dim("sequence", max=max_len)
+    sequence = torch.export.Dim("sequence", max=positions)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # A private folder next to the target: a rename within one filesystem is atomic, and any
@@ -95,30 +76,28 @@ def export_onnx(model_dir: Path, out_path: Path) -> Path:
         if program is None:
             raise ExportError("torch.onnx.export returned no program")
         program.save(str(tmp_path), external_data=False)
-        _finalise(tmp_path, max_len)
-        _verify(model, tokenizer, tmp_path, max_len)
+        _finalise(tmp_path)
+        _verify(model, encoder, tmp_path)
         tmp_path.replace(out_path)
     return out_path
 
 
-def _finalise(path: Path, max_len: int) -> None:
+def _finalise(path: Path) -> None:
     proto = onnx.load(str(path), load_external_data=False)
     if any(uses_external_data(tensor) for tensor in proto.graph.initializer):
         raise ExportError(f"{path.name}: weights were written as external data; expected one file")
     outputs = [output.name for output in proto.graph.output]
     if outputs != ["logits"]:
         raise ExportError(f"{path.name}: expected a single 'logits' output, got {outputs}")
-    props = {prop.key: prop.value for prop in proto.metadata_props}
-    onnx.helper.set_model_props(proto, {**props, MAX_LENGTH_METADATA_KEY: str(max_len)})
     onnx.checker.check_model(proto)
     onnx.save_model(proto, str(path))
 
 
-def _verify(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path, max_len: int) -> None:
+def _verify(model: PreTrainedModel, encoder: TextEncoder, path: Path) -> None:
     """Batch 3 and batch 1 at other sequence lengths than the example prove both axes are dynamic."""
-    session = ort_session(path)
+    session = open_session(path)
     for texts in (_VERIFY_TEXTS, _VERIFY_TEXTS[-1:]):
-        encoded = encode(tokenizer, texts, max_len)
-        diff = float(np.max(np.abs(torch_logits(model, encoded) - ort_logits(session, encoded))))
-        if not diff <= VERIFY_TOLERANCE:
+        feeds = encoder.feeds(encoder.encode(texts))
+        diff = float(np.max(np.abs(torch_logits(model, feeds) - ort_logits(session, feeds))))
+        if not diff <= PARITY_TOLERANCE:
             raise ExportError(f"ONNX logits differ from torch by {diff:.3g} on a batch of {len(texts)}")

@@ -37,9 +37,6 @@ class TrainConfig(dg.Config):
     weight_decay: float = Field(
         default=0.01, ge=0.0, description="AdamW decoupled weight decay (not applied to biases/LayerNorm)."
     )
-    max_length: int = Field(
-        default=128, ge=8, le=8192, description="Token limit per text used when tokenizing (truncation)."
-    )
     seed: int = Field(
         default=42,
         ge=0,

@@ -26,9 +26,7 @@ class PreparedSplit:
         return sum(self.lengths)
 
 
-def prepare_split(
-    dataset: datasets.DatasetDict, split: str, num_labels: int, max_length: int
-) -> PreparedSplit:
+def prepare_split(dataset: datasets.DatasetDict, split: str, num_labels: int) -> PreparedSplit:
     """Select the model columns of ``split`` and precompute lengths.
 
     Lengths come from Arrow list sizes in one vectorised call, so length grouping does not
@@ -44,13 +42,6 @@ def prepare_split(
         raise ValueError(f"{split} split is empty")
     part = part.select_columns([c for c in MODEL_COLUMNS if c in part.column_names])
     lengths = _lengths(part)
-    longest = max(lengths)
-    if longest > max_length:
-        # The training config owns max_length; a longer row means the tokenizing step used another value.
-        raise ValueError(
-            f"{split} split has a {longest}-token row but TrainConfig.max_length is {max_length}; "
-            "tokenize with the same max_length"
-        )
     labels = part.with_format("arrow")["labels"].to_numpy()
     if labels.min() < 0 or labels.max() >= num_labels:
         raise ValueError(

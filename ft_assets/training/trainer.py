@@ -132,8 +132,8 @@ def _build_trainer(
     callbacks: Sequence[TrainerCallback],
 ) -> _Setup:
     num_labels = len(label_names)
-    train = prepare_split(dataset, "train", num_labels, config.max_length)
-    validation = prepare_split(dataset, "validation", num_labels, config.max_length)
+    train = prepare_split(dataset, "train", num_labels)
+    validation = prepare_split(dataset, "validation", num_labels)
     log(
         f"training on {device.device_name} ({device.device}, {device.precision}): "
         f"{len(train.dataset)} train / {len(validation.dataset)} validation examples, {num_labels} labels"

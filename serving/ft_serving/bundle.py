@@ -1,7 +1,8 @@
-"""Loading and validating a production bundle: files, label map, ONNX graph and tokenizer.
+"""Loading a production bundle: bundle.json, label map, ONNX graph and tokenizer, checked together.
 
-Every problem surfaces as one ``BundleError`` line naming the file at fault, so a broken bundle
-is diagnosed from the message alone. Imports onnxruntime and tokenizers only, never torch.
+Every value that decides a prediction (labels, max_length, truncation side, graph inputs) comes from
+``bundle.json`` (``ft_serving.spec``); the other files must agree with it. Every problem surfaces as one
+``BundleError`` line naming the file at fault. Imports onnxruntime and tokenizers only, never torch.
 """
 
 from __future__ import annotations
@@ -15,68 +16,105 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-MODEL_FILE = "model.onnx"
-INT8_MODEL_FILE = "model.int8.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
-LABELS_FILE = "labels.json"
-REPORT_FILE = "report.json"
-MODEL_CARD_FILE = "MODEL_CARD.md"
-# Written by the exporter: the most positions the model has embeddings for.
-MAX_LENGTH_METADATA_KEY = "max_sequence_length"
-GRAPH_INPUTS = frozenset({"input_ids", "attention_mask", "token_type_ids"})
-# Tokenizers report a huge sentinel when no limit is configured.
-_UNSET_MODEL_MAX_LENGTH = 1_000_000
+from ft_serving.encoding import TextEncoder
+from ft_serving.spec import (
+    INT8_MODEL_FILE,
+    LABELS_FILE,
+    MODEL_CARD_FILE,
+    MODEL_FILE,
+    REPORT_FILE,
+    SPEC_FILE,
+    TOKENIZER_CONFIG_FILE,
+    TOKENIZER_FILE,
+    BundleError,
+    BundleSpec,
+    read_spec,
+)
 
-
-class BundleError(ValueError):
-    """The bundle cannot serve predictions; the message names the file and the problem."""
+__all__ = [
+    "INT8_MODEL_FILE",
+    "LABELS_FILE",
+    "MODEL_CARD_FILE",
+    "MODEL_FILE",
+    "REPORT_FILE",
+    "SPEC_FILE",
+    "TOKENIZER_CONFIG_FILE",
+    "TOKENIZER_FILE",
+    "BundleError",
+    "LoadedBundle",
+    "load_bundle",
+    "open_session",
+    "read_labels",
+]
 
 
 @dataclass(frozen=True)
 class LoadedBundle:
     directory: Path
+    spec: BundleSpec
     session: ort.InferenceSession
-    tokenizer: Tokenizer
-    labels: tuple[str, ...]
-    input_names: tuple[str, ...]
-    max_length: int
-    model_version: str | None
+    encoder: TextEncoder
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.spec.labels
+
+    @property
+    def max_length(self) -> int:
+        return self.spec.max_length
+
+    @property
+    def model_version(self) -> str:
+        return self.spec.model_version
 
 
-def load_bundle(
-    bundle_dir: Path | str, *, int8: bool = False, threads: int | None = None, max_length: int = 256
-) -> LoadedBundle:
-    """Open ``model.onnx`` (or ``model.int8.onnx``) with its tokenizer and labels, checked together."""
+def load_bundle(bundle_dir: Path | str, *, int8: bool = False, threads: int | None = None) -> LoadedBundle:
+    """Open ``model.onnx`` (or ``model.int8.onnx``) with its tokenizer, as ``bundle.json`` describes them."""
     directory = Path(bundle_dir)
     if not directory.is_dir():
         raise BundleError(f"bundle directory not found: {directory}")
-    model_name = INT8_MODEL_FILE if int8 else MODEL_FILE
-    missing = [name for name in (model_name, TOKENIZER_FILE, LABELS_FILE) if not (directory / name).is_file()]
+    spec = read_spec(directory)
+    files = spec.files
+    model_name = files.int8_model if int8 else files.model
+    required = (model_name, files.tokenizer, files.labels)
+    missing = [name for name in required if not (directory / name).is_file()]
     if missing:
         raise BundleError(f"bundle {directory} is missing {', '.join(missing)}")
-    labels = read_labels(directory / LABELS_FILE)
-    session = _open_session(directory / model_name, threads)
-    input_names = tuple(node.name for node in session.get_inputs())
-    if not {"input_ids", "attention_mask"} <= set(input_names) <= GRAPH_INPUTS:
-        raise BundleError(f"{model_name} has inputs {list(input_names)}; expected input_ids, attention_mask")
-    config = (
-        _read_json(directory / TOKENIZER_CONFIG_FILE) if (directory / TOKENIZER_CONFIG_FILE).is_file() else {}
-    )
-    limit = _effective_max_length(max_length, session, config)
-    tokenizer = _load_tokenizer(directory / TOKENIZER_FILE, config, limit)
-    _check_output_size(session, tokenizer, input_names, model_name, len(labels))
-    report = _read_json(directory / REPORT_FILE) if (directory / REPORT_FILE).is_file() else {}
-    version = report.get("model_version")
-    return LoadedBundle(
-        directory=directory,
-        session=session,
-        tokenizer=tokenizer,
-        labels=labels,
-        input_names=input_names,
-        max_length=limit,
-        model_version=None if version is None else str(version),
-    )
+    labels = read_labels(directory / files.labels)
+    if labels != spec.labels:
+        raise BundleError(f"{files.labels} lists {list(labels)} but {SPEC_FILE} lists {list(spec.labels)}")
+    report_path = directory / files.report
+    if report_path.is_file():
+        evaluated = _read_json(report_path).get("model_version", spec.model_version)
+        if evaluated != spec.model_version:
+            raise BundleError(
+                f"{files.report} is the evaluation of model {evaluated}, but {SPEC_FILE} is model "
+                f"{spec.model_version}"
+            )
+    session = open_session(directory / model_name, threads)
+    graph_inputs = [node.name for node in session.get_inputs()]
+    if sorted(graph_inputs) != sorted(spec.model_inputs):
+        raise BundleError(
+            f"{model_name} takes inputs {graph_inputs} but {SPEC_FILE} lists {list(spec.model_inputs)}"
+        )
+    encoder = _encoder(directory, spec)
+    _check_output_size(session, encoder, model_name, files.labels, len(labels))
+    return LoadedBundle(directory=directory, spec=spec, session=session, encoder=encoder)
+
+
+def open_session(path: Path, threads: int | None = None) -> ort.InferenceSession:
+    """The one way an ONNX graph is opened, for serving, the parity gate and latency measurements."""
+    options = ort.SessionOptions()
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        options.intra_op_num_threads = threads
+        # One graph branch at a time: inter-op parallelism only adds contention for these linear graphs.
+        options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # ORT raises several unrelated types for unreadable graphs
+        raise BundleError(f"{path.name} is not a loadable ONNX model: {_first_line(error)}") from None
 
 
 def read_labels(path: Path) -> tuple[str, ...]:
@@ -91,6 +129,51 @@ def read_labels(path: Path) -> tuple[str, ...]:
     if not all(isinstance(label, str) and label for label in labels) or len(set(labels)) != len(labels):
         raise BundleError(f"{path.name} labels must be unique non-empty strings, got {list(labels)}")
     return labels
+
+
+def _encoder(directory: Path, spec: BundleSpec) -> TextEncoder:
+    """The tokenizer set up from bundle.json; tokenizer_config.json adds only the padding token and side."""
+    name = spec.files.tokenizer_config
+    config = _read_json(directory / name) if (directory / name).is_file() else {}
+    _check_tokenizer_config(config, spec)
+    try:
+        tokenizer = Tokenizer.from_file(str(directory / spec.files.tokenizer))
+    except Exception as error:  # tokenizers raises a bare Exception for malformed files
+        raise BundleError(f"{spec.files.tokenizer} failed to load: {_first_line(error)}") from None
+    padding = tokenizer.padding or {}
+    pad_token = padding.get("pad_token") or _token_text(config.get("pad_token")) or "[PAD]"
+    try:
+        return TextEncoder.build(
+            tokenizer,
+            max_length=spec.max_length,
+            truncation_side=spec.truncation_side,
+            input_names=spec.model_inputs,
+            pad_token=pad_token,
+            padding_side=config.get("padding_side", "right"),
+        )
+    except ValueError as error:
+        raise BundleError(f"{spec.files.tokenizer} cannot encode as {SPEC_FILE} asks: {error}") from None
+
+
+def _check_tokenizer_config(config: dict[str, Any], spec: BundleSpec) -> None:
+    name = spec.files.tokenizer_config
+    side = config.get("padding_side", "right")
+    if side not in ("right", "left"):
+        raise BundleError(f"{name}: padding_side must be 'right' or 'left', got {side!r}")
+    truncation = config.get("truncation_side", spec.truncation_side)
+    if truncation != spec.truncation_side:
+        raise BundleError(
+            f"{name}: truncation_side {truncation!r} contradicts {SPEC_FILE} truncation_side "
+            f"{spec.truncation_side!r}"
+        )
+    # Tokenizers without a limit store a huge number here, which passes the comparison below.
+    limit = config.get("model_max_length", spec.max_length)
+    if isinstance(limit, bool) or not isinstance(limit, int | float):
+        raise BundleError(f"{name}: model_max_length must be a number, got {limit!r}")
+    if limit < spec.max_length:
+        raise BundleError(
+            f"{name}: model_max_length {limit} is below the max_length {spec.max_length} of {SPEC_FILE}"
+        )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -108,55 +191,6 @@ def _first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _open_session(path: Path, threads: int | None) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    if threads is not None:
-        if threads < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-    try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # ORT raises several unrelated types for unreadable graphs
-        raise BundleError(f"{path.name} is not a loadable ONNX model: {_first_line(error)}") from None
-
-
-def _effective_max_length(requested: int, session: ort.InferenceSession, config: dict[str, Any]) -> int:
-    """Never feed more positions than the model has: ORT fails on out-of-range position ids."""
-    limits = [requested]
-    exported = session.get_modelmeta().custom_metadata_map.get(MAX_LENGTH_METADATA_KEY)
-    if exported and exported.isdigit():
-        limits.append(int(exported))
-    configured = config.get("model_max_length")
-    if isinstance(configured, int) and 0 < configured < _UNSET_MODEL_MAX_LENGTH:
-        limits.append(configured)
-    return min(limits)
-
-
-def _load_tokenizer(path: Path, config: dict[str, Any], max_length: int) -> Tokenizer:
-    try:
-        tokenizer = Tokenizer.from_file(str(path))
-    except Exception as error:  # tokenizers raises a bare Exception for malformed files
-        raise BundleError(f"{path.name} failed to load: {_first_line(error)}") from None
-    if max_length <= tokenizer.num_special_tokens_to_add(False):
-        raise ValueError(f"max_length={max_length} leaves no room for text after the special tokens")
-    # tokenizer.json often carries the training-time fixed padding; serving pads per batch instead.
-    padding = tokenizer.padding or {}
-    pad_token = padding.get("pad_token") or _token_text(config.get("pad_token")) or "[PAD]"
-    pad_id = tokenizer.token_to_id(pad_token)
-    if pad_id is None:
-        raise BundleError(f"{path.name} has no padding token ({pad_token!r} is not in its vocabulary)")
-    tokenizer.no_padding()
-    tokenizer.enable_padding(
-        direction=config.get("padding_side", "right"),
-        pad_id=pad_id,
-        pad_type_id=int(padding.get("pad_type_id", 0)),
-        pad_token=pad_token,
-    )
-    tokenizer.enable_truncation(max_length=max_length, direction=config.get("truncation_side", "right"))
-    return tokenizer
-
-
 def _token_text(token: object) -> str | None:
     """tokenizer_config.json stores special tokens as a string or as an AddedToken dict."""
     if isinstance(token, dict):
@@ -165,25 +199,18 @@ def _token_text(token: object) -> str | None:
 
 
 def _check_output_size(
-    session: ort.InferenceSession,
-    tokenizer: Tokenizer,
-    input_names: tuple[str, ...],
-    name: str,
-    n_labels: int,
+    session: ort.InferenceSession, encoder: TextEncoder, model_name: str, labels_name: str, n_labels: int
 ) -> None:
-    """A probe run proves the graph executes and tells the logits width even when it is symbolic."""
-    encoding = tokenizer.encode("")
-    arrays = {
-        "input_ids": encoding.ids,
-        "attention_mask": encoding.attention_mask,
-        "token_type_ids": encoding.type_ids,
-    }
-    feeds = {key: np.asarray([arrays[key]], dtype=np.int64) for key in input_names}
+    """A probe run proves the graph executes, at max_length too, and tells the logits width."""
+    probe = encoder.encode(["", "a " * encoder.max_length])
     try:
-        logits = session.run(["logits"], feeds)[0]
+        logits = session.run(["logits"], encoder.feeds(probe))[0]
     except Exception as error:
-        raise BundleError(f"{name} failed a probe inference: {_first_line(error)}") from None
-    if logits.ndim != 2 or logits.shape[1] != n_labels:
         raise BundleError(
-            f"{LABELS_FILE} has {n_labels} labels but {name} outputs logits of shape {logits.shape}"
+            f"{model_name} failed a probe inference at {SPEC_FILE} max_length {encoder.max_length}: "
+            f"{_first_line(error)}"
+        ) from None
+    if np.ndim(logits) != 2 or logits.shape[1] != n_labels:
+        raise BundleError(
+            f"{labels_name} has {n_labels} labels but {model_name} outputs logits of shape {logits.shape}"
         )

@@ -8,17 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tokenizers import Encoding
 
 from ft_serving.bundle import BundleError, LoadedBundle, load_bundle
+from ft_serving.spec import BundleSpec
 
 __all__ = ["BundleError", "OnnxClassifier", "Prediction", "softmax"]
 
 # Python strings can hold lone surrogates (from surrogateescape); the tokenizer rejects them.
 _SURROGATES = re.compile("[\ud800-\udfff]")
-# Characters kept per token of max_length before tokenizing: English averages ~5 per token, so
-# this never cuts text the model would have seen, and it bounds the cost of megabyte inputs.
-_CHARS_PER_TOKEN_CAP = 128
 
 
 @dataclass(frozen=True)
@@ -42,28 +39,29 @@ class OnnxClassifier:
 
     Every string gets a prediction. Empty or whitespace-only text is classified from the special
     tokens alone (the model's prior), not rejected, so output stays aligned with input. Text longer
-    than ``max_length`` tokens is cut and flagged ``truncated=True``. Lone surrogates become U+FFFD.
+    than the bundle's ``max_length`` tokens is cut as in training and evaluation and flagged
+    ``truncated=True``. Lone surrogates become U+FFFD.
     """
 
-    def __init__(
-        self, bundle_dir: Path | str, *, int8: bool = False, threads: int | None = None, max_length: int = 256
-    ) -> None:
-        self._bundle: LoadedBundle = load_bundle(
-            bundle_dir, int8=int8, threads=threads, max_length=max_length
-        )
+    def __init__(self, bundle_dir: Path | str, *, int8: bool = False, threads: int | None = None) -> None:
+        self._bundle: LoadedBundle = load_bundle(bundle_dir, int8=int8, threads=threads)
 
     @property
     def labels(self) -> tuple[str, ...]:
         return self._bundle.labels
 
     @property
-    def model_version(self) -> str | None:
+    def model_version(self) -> str:
         return self._bundle.model_version
 
     @property
     def max_length(self) -> int:
-        """Tokens per text actually used: the request, capped by what the model supports."""
+        """Tokens per text, special tokens included: the length the model was trained and evaluated with."""
         return self._bundle.max_length
+
+    @property
+    def spec(self) -> BundleSpec:
+        return self._bundle.spec
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[Prediction]:
         """One prediction per text, in input order."""
@@ -80,31 +78,18 @@ class OnnxClassifier:
         return predictions
 
     def _predict_batch(self, texts: Sequence[str]) -> list[Prediction]:
-        max_chars = self._bundle.max_length * _CHARS_PER_TOKEN_CAP
-        prepared = [_SURROGATES.sub("\ufffd", text[:max_chars]) for text in texts]
-        encodings = self._bundle.tokenizer.encode_batch(prepared)
-        probabilities = softmax(self._logits(encodings))
+        encoder = self._bundle.encoder
+        encodings = encoder.encode([_SURROGATES.sub("\ufffd", text) for text in texts])
+        logits = self._bundle.session.run(["logits"], encoder.feeds(encodings))[0]
+        probabilities = softmax(np.asarray(logits))
         labels = self._bundle.labels
-        predictions = []
-        for text, encoding, row in zip(texts, encodings, probabilities, strict=True):
-            best = int(row.argmax())
-            predictions.append(
-                Prediction(
-                    text=text,
-                    label=labels[best],
-                    score=float(row[best]),
-                    probabilities={label: float(p) for label, p in zip(labels, row, strict=True)},
-                    # Cutting characters drops input too, even where the tokenizer would not have.
-                    truncated=len(text) > max_chars or bool(encoding.overflowing),
-                )
+        return [
+            Prediction(
+                text=text,
+                label=labels[int(row.argmax())],
+                score=float(row.max()),
+                probabilities={label: float(p) for label, p in zip(labels, row, strict=True)},
+                truncated=bool(encoding.overflowing),
             )
-        return predictions
-
-    def _logits(self, encodings: list[Encoding]) -> np.ndarray:
-        columns = {
-            "input_ids": [encoding.ids for encoding in encodings],
-            "attention_mask": [encoding.attention_mask for encoding in encodings],
-            "token_type_ids": [encoding.type_ids for encoding in encodings],
-        }
-        feeds = {name: np.asarray(columns[name], dtype=np.int64) for name in self._bundle.input_names}
-        return np.asarray(self._bundle.session.run(["logits"], feeds)[0])
+            for text, encoding, row in zip(texts, encodings, probabilities, strict=True)
+        ]

@@ -9,6 +9,7 @@ import pytest
 from ft_serving.predict_cli import main as ft_predict
 
 from ft_assets.definitions import ALL_ASSETS
+from ft_assets.export import PARITY_TOLERANCE
 from ft_assets.resources import build_resources
 from tests.assets.conftest import make_rows, write_csv
 from tests.conftest import build_tiny_bert
@@ -21,6 +22,7 @@ BUNDLE_FILES = {
     "labels.json",
     "report.json",
     "MODEL_CARD.md",
+    "bundle.json",
 }
 REPORT_KEYS = {
     "accuracy",
@@ -42,6 +44,11 @@ def graph(tmp_path_factory):
     data = root / "raw"
     data.mkdir()
     write_csv(data / "batch.csv", make_rows(40))
+    # Longer than tokenized_dataset's max_length (32): evaluation and serving must cut them the same way.
+    long_rows = [
+        {**r, "text": f"{r['text']} " + " and ".join([r["text"].split(": ")[1]] * 4)} for r in make_rows(8, 9)
+    ]
+    write_csv(data / "long.csv", long_rows)
     inbox = root / "inbox"
     inbox.mkdir()
     (inbox / "new.txt").write_text("my invoice is wrong\nwhere is the courier\n")
@@ -117,7 +124,7 @@ def test_evaluation_shows_images_and_baseline(graph):
 def test_onnx_parity_and_int8_recorded(graph):
     _, instance, _ = graph
     onnx = output(instance, "onnx_model")
-    assert onnx["parity_max_abs_diff"] <= 1e-4
+    assert onnx["parity_max_abs_diff"] <= PARITY_TOLERANCE
     assert onnx["sizes"]["model.int8.onnx"] < onnx["sizes"]["model.onnx"]
     assert {row["backend"] for row in onnx["latency"]} == {"torch", "onnx fp32", "onnx int8"}
 
@@ -131,7 +138,10 @@ def test_ft_predict_matches_the_evaluation(graph, tmp_path, capsys):
     assert ft_predict(["--file", str(texts), "--model", str(root / "artifacts" / "production")]) == 0
     served = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [s["label"] for s in served] == predicted["predicted"].tolist()
-    assert max(abs(s["score"] - p) for s, p in zip(served, predicted["score"], strict=True)) < 1e-4
+    assert (
+        max(abs(s["score"] - p) for s, p in zip(served, predicted["score"], strict=True)) < PARITY_TOLERANCE
+    )
+    assert any(s.get("truncated") for s in served)  # the test split holds texts longer than max_length
 
 
 def test_batch_predictions_scores_the_inbox(graph):

@@ -23,7 +23,6 @@ from tests.automation.conftest import evaluate, materialize
 
 TRAIN = {
     "epochs": 2,
-    "max_length": 32,
     "learning_rate": 1e-2,
     "batch_size": 8,
     "warmup_ratio": 0.0,

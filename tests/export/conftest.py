@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving.bundle_factory import shared_finetuned_dir, shared_graphs
+from tests.serving.bundle_factory import cached, shared_finetuned_dir, shared_graphs, write_test_bundle
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +21,11 @@ def other_finetuned_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir
 @pytest.fixture(scope="session")
 def graphs(tmp_path_factory: pytest.TempPathFactory, finetuned_dir: Path) -> tuple[Path, Path]:
     return shared_graphs(tmp_path_factory, finetuned_dir)
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory: pytest.TempPathFactory, finetuned_dir: Path, graphs: tuple[Path, Path]) -> Path:
+    """The graphs as a bundle (bundle.json, tokenizer, labels), max_length 64."""
+    return cached(
+        tmp_path_factory, "export-bundle", lambda target: write_test_bundle(target, finetuned_dir, *graphs)
+    )

@@ -31,7 +31,9 @@ def _logits(path: Path, tokenizer_dir: Path) -> np.ndarray:
     ]
 
 
-def test_int8_is_smaller_and_agrees_on_most_inputs(finetuned_dir: Path, graphs: tuple[Path, Path]) -> None:
+def test_int8_is_smaller_and_agrees_on_most_inputs(
+    finetuned_dir: Path, graphs: tuple[Path, Path], bundle: Path
+) -> None:
     fp32, int8 = graphs
     assert int8.stat().st_size < 0.5 * fp32.stat().st_size
     fp32_logits, int8_logits = _logits(fp32, finetuned_dir), _logits(int8, finetuned_dir)
@@ -39,8 +41,8 @@ def test_int8_is_smaller_and_agrees_on_most_inputs(finetuned_dir: Path, graphs: 
     agreement = np.mean(fp32_logits.argmax(axis=1) == int8_logits.argmax(axis=1))
     assert agreement >= 0.8
     # Quantization error is small but real: the fp32 gate would reject it, a loose one accepts it.
-    assert not check_parity(finetuned_dir, int8, TEXTS, max_length=64, tolerance=1e-7).passed
-    assert check_parity(finetuned_dir, int8, TEXTS[:4], max_length=64, tolerance=0.05).max_abs_diff < 0.05
+    assert not check_parity(finetuned_dir, bundle, TEXTS, tolerance=1e-7, int8=True).passed
+    assert check_parity(finetuned_dir, bundle, TEXTS[:4], tolerance=0.05, int8=True).max_abs_diff < 0.05
 
 
 def test_quantize_leaves_no_temp_files(

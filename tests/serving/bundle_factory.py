@@ -62,16 +62,28 @@ def shared_graphs(factory: pytest.TempPathFactory, model_dir: Path) -> tuple[Pat
 
 
 def write_test_bundle(
-    target: Path, model_dir: Path, fp32: Path, int8: Path, *, model_version: str = "test-model-1"
+    target: Path,
+    model_dir: Path,
+    fp32: Path,
+    int8: Path,
+    *,
+    model_version: str = "test-model-1",
+    max_length: int = 64,
 ) -> Path:
-    """The production layout of ARCHITECTURE.md, from already exported graphs."""
+    """The production bundle layout (README, "Serving"), written by the exporter's own bundle writer."""
+    from ft_assets.export import write_serving_files
+
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(fp32, target / "model.onnx")
     shutil.copy(int8, target / "model.int8.onnx")
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(model_dir / name, target / name)
-    id2label = json.loads((model_dir / "config.json").read_text())["id2label"]
-    (target / "labels.json").write_text(json.dumps({str(k): v for k, v in id2label.items()}))
+    write_serving_files(
+        model_dir,
+        target,
+        model_version=model_version,
+        data_version="d-test",
+        base_model="tiny-bert",
+        max_length=max_length,
+    )
     report = {"accuracy": 0.5, "macro_f1": 0.5, "model_version": model_version, "data_version": "d-test"}
     (target / "report.json").write_text(json.dumps(report))
     (target / "MODEL_CARD.md").write_text("# Test model\n")

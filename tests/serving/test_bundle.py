@@ -23,6 +23,26 @@ def _write(name: str, content: str | bytes) -> Callable[[Path], None]:
     return apply
 
 
+def _edit_json(name: str, **changes: object) -> Callable[[Path], None]:
+    """Set (or, with None, remove) top-level keys of a JSON file in the bundle."""
+
+    def apply(bundle: Path) -> None:
+        data = json.loads((bundle / name).read_text())
+        for key, value in changes.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        (bundle / name).write_text(json.dumps(data))
+
+    return apply
+
+
+def _four_labels(bundle: Path) -> None:
+    _edit_json("bundle.json", labels=["a", "b", "c", "d"])(bundle)
+    _write("labels.json", json.dumps({"0": "a", "1": "b", "2": "c", "3": "d"}))(bundle)
+
+
 def _truncate_model(bundle: Path) -> None:
     data = (bundle / "model.onnx").read_bytes()
     (bundle / "model.onnx").write_bytes(data[: len(data) // 2])
@@ -32,11 +52,16 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "missing model": (_remove("model.onnx"), "is missing model.onnx"),
     "missing tokenizer": (_remove("tokenizer.json"), "is missing tokenizer.json"),
     "missing labels": (_remove("labels.json"), "is missing labels.json"),
+    "missing spec": (_remove("bundle.json"), "is missing bundle.json"),
     "labels too many": (
         _write("labels.json", json.dumps({"0": "a", "1": "b", "2": "c", "3": "d"})),
-        "labels.json has 4 labels but model.onnx outputs logits of shape (1, 3)",
+        "labels.json lists ['a', 'b', 'c', 'd'] but bundle.json lists ['billing', 'shipping', 'technical']",
     ),
-    "labels too few": (_write("labels.json", json.dumps({"0": "a", "1": "b"})), "labels.json has 2 labels"),
+    "labels renamed": (
+        _write("labels.json", json.dumps({"0": "billing", "1": "technical", "2": "shipping"})),
+        "labels.json lists ['billing', 'technical', 'shipping'] but bundle.json lists",
+    ),
+    "labels and graph disagree": (_four_labels, "labels.json has 4 labels but model.onnx outputs logits"),
     "labels id gap": (
         _write("labels.json", json.dumps({"0": "a", "2": "b", "3": "c"})),
         "ids must be exactly 0..2",
@@ -58,6 +83,68 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "tokenizer not json": (_write("tokenizer.json", b"\x89PNG\r\n"), "tokenizer.json failed to load"),
     "report corrupt": (_write("report.json", "{"), "report.json is not valid JSON"),
+    "report of another model": (
+        _edit_json("report.json", model_version="other-model"),
+        "report.json is the evaluation of model other-model, but bundle.json is model test-model-1",
+    ),
+    "spec not json": (_write("bundle.json", "{max_length: 64"), "bundle.json is not valid JSON"),
+    "spec a list": (_write("bundle.json", "[]"), "bundle.json must hold a JSON object"),
+    "spec missing max_length": (
+        _edit_json("bundle.json", max_length=None),
+        "missing field(s) ['max_length']",
+    ),
+    "spec unknown field": (_edit_json("bundle.json", max_len=64), "unknown field(s) ['max_len']"),
+    "spec max_length text": (
+        _edit_json("bundle.json", max_length="64"),
+        "max_length must be a positive integer",
+    ),
+    "spec max_length zero": (
+        _edit_json("bundle.json", max_length=0),
+        "max_length must be a positive integer",
+    ),
+    "spec max_length no room": (_edit_json("bundle.json", max_length=2), "leaves no room for text"),
+    "spec max_length beyond positions": (
+        _edit_json("bundle.json", max_length=256),
+        "model.onnx failed a probe inference at bundle.json max_length 256",
+    ),
+    "spec truncation side": (
+        _edit_json("bundle.json", truncation_side="middle"),
+        "truncation_side must be 'right' or 'left', got 'middle'",
+    ),
+    "spec inputs unknown": (
+        _edit_json("bundle.json", model_inputs=["input_ids", "position_ids"]),
+        "bundle.json: model_inputs must be",
+    ),
+    "spec inputs not the graph's": (
+        _edit_json("bundle.json", model_inputs=["input_ids", "attention_mask"]),
+        "model.onnx takes inputs ['input_ids', 'attention_mask', 'token_type_ids'] but bundle.json lists",
+    ),
+    "spec file outside the bundle": (
+        _edit_json("bundle.json", files={"model": "../model.onnx"}),
+        "files.model must be a plain file name",
+    ),
+    "spec newer format": (_edit_json("bundle.json", format_version=2), "format_version 2 unsupported"),
+    "spec no version": (_edit_json("bundle.json", model_version=""), "model_version must be a non-empty"),
+    "tokenizer_config max length 2": (
+        _edit_json("tokenizer_config.json", model_max_length=2),
+        "tokenizer_config.json: model_max_length 2 is below the max_length 64 of bundle.json",
+    ),
+    "tokenizer_config max length text": (
+        _edit_json("tokenizer_config.json", model_max_length="lots"),
+        "tokenizer_config.json: model_max_length must be a number",
+    ),
+    "tokenizer_config padding middle": (
+        _edit_json("tokenizer_config.json", padding_side="middle"),
+        "tokenizer_config.json: padding_side must be 'right' or 'left', got 'middle'",
+    ),
+    "tokenizer_config truncates left": (
+        _edit_json("tokenizer_config.json", truncation_side="left"),
+        "tokenizer_config.json: truncation_side 'left' contradicts bundle.json truncation_side 'right'",
+    ),
+    "tokenizer_config not json": (
+        _write("tokenizer_config.json", "{"),
+        "tokenizer_config.json is not valid JSON",
+    ),
 }
 
 
@@ -86,12 +173,16 @@ def test_missing_directory_and_optional_files(bundle_copy: Path, tmp_path: Path)
     for optional in ("report.json", "MODEL_CARD.md", "tokenizer_config.json"):
         (bundle_copy / optional).unlink()
     bundle = load_bundle(bundle_copy)
-    assert bundle.model_version is None
+    assert (bundle.model_version, bundle.max_length) == ("test-model-1", 64)
+
+
+def test_the_spec_names_the_files(bundle_copy: Path) -> None:
+    (bundle_copy / "model.onnx").rename(bundle_copy / "weights.onnx")
+    _edit_json("bundle.json", files={"model": "weights.onnx"})(bundle_copy)
+    assert load_bundle(bundle_copy).spec.files.model == "weights.onnx"
 
 
 def test_bad_arguments_are_value_errors_not_bundle_errors(bundle_dir: Path) -> None:
     with pytest.raises(ValueError, match="threads") as caught:
         load_bundle(bundle_dir, threads=0)
     assert not isinstance(caught.value, BundleError)
-    with pytest.raises(ValueError, match="no room for text"):
-        load_bundle(bundle_dir, max_length=2)

@@ -34,7 +34,7 @@ ODD_TEXTS = {
 
 @pytest.fixture(scope="module")
 def classifier(bundle_dir: Path) -> OnnxClassifier:
-    return OnnxClassifier(bundle_dir, threads=1, max_length=64)
+    return OnnxClassifier(bundle_dir, threads=1)
 
 
 def _assert_valid(prediction: Prediction, text: str) -> None:
@@ -69,12 +69,10 @@ def test_batch_size_does_not_change_results(classifier: OnnxClassifier) -> None:
         assert a.score == pytest.approx(b.score, abs=1e-5)
 
 
-def test_labels_version_and_length_cap(classifier: OnnxClassifier, bundle_dir: Path) -> None:
+def test_labels_version_and_length_come_from_bundle_json(classifier: OnnxClassifier) -> None:
     assert classifier.labels == tuple(TINY_LABELS)
     assert classifier.model_version == MODEL_VERSION
-    assert classifier.max_length == 64
-    # The tiny BERT has 128 positions: a larger request is capped instead of failing in ORT.
-    assert OnnxClassifier(bundle_dir, max_length=10_000).max_length == 128
+    assert classifier.max_length == classifier.spec.max_length == 64
 
 
 @pytest.mark.parametrize("name", sorted(ODD_TEXTS))
@@ -92,7 +90,7 @@ def test_huge_text_is_truncated_and_flagged(classifier: OnnxClassifier) -> None:
 
 
 def test_int8_bundle_predicts(bundle_dir: Path, classifier: OnnxClassifier) -> None:
-    int8 = OnnxClassifier(bundle_dir, int8=True, max_length=64).predict(TEXTS)
+    int8 = OnnxClassifier(bundle_dir, int8=True).predict(TEXTS)
     fp32 = classifier.predict(TEXTS)
     for prediction, text in zip(int8, TEXTS, strict=True):
         _assert_valid(prediction, text)

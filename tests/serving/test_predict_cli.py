@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 from ft_serving.predict_cli import main
+from ft_serving.production import POINTER_PATH
 
+from ft_assets.promotion.registry import Registry
+from ft_resources.artifact_store import ArtifactStore
 from tests.conftest import TINY_LABELS
+from tests.serving.test_bundle import CASES as BUNDLE_CASES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,10 +99,23 @@ def test_stdin_lines(
 
 
 def test_bad_bundle_exits_2_with_the_bundle_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "labels.json").write_text("{}")
+    (tmp_path / "bundle.json").write_text("{}")
     assert main(["--model", str(tmp_path), "text"]) == 2
     captured = capsys.readouterr()
-    assert captured.err.strip() == f"ft-predict: bundle {tmp_path} is missing model.onnx, tokenizer.json"
+    assert captured.err.startswith("ft-predict: bundle.json: missing field(s) ['base_model', 'data_version'")
+
+
+@pytest.mark.parametrize("case", sorted(BUNDLE_CASES))
+def test_every_bundle_problem_is_one_line(
+    case: str, bundle_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    breakage, expected = BUNDLE_CASES[case]
+    breakage(bundle_copy)
+    assert main(["--model", str(bundle_copy), "text"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("ft-predict: ") and expected in captured.err
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
 
 
 def test_default_model_is_the_production_bundle(
@@ -106,8 +123,8 @@ def test_default_model_is_the_production_bundle(
 ) -> None:
     monkeypatch.setenv("FT_ARTIFACTS_DIR", str(tmp_path))
     assert main(["hello"]) == 2
-    assert f"bundle directory not found: {tmp_path / 'production'}" in capsys.readouterr().err
-    (tmp_path / "production").symlink_to(bundle_dir)
+    assert f"no production model: {tmp_path / POINTER_PATH} does not exist" in capsys.readouterr().err
+    Registry(ArtifactStore(root=str(tmp_path))).publish(bundle_dir, {"model_version": "v1"})
     assert main(["hello"]) == 0
     assert _records(capsys.readouterr().out)[0]["text"] == "hello"
 

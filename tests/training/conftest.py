@@ -57,7 +57,6 @@ def tiny_config(**overrides: object) -> TrainConfig:
         "learning_rate": 1e-2,  # a random 32-wide BERT needs a high rate to move within a few epochs
         "batch_size": 8,
         "eval_batch_size": 16,
-        "max_length": MAX_LENGTH,
         "warmup_ratio": 0.0,
         "weight_decay": 0.0,
         "early_stopping_patience": 0,

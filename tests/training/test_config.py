@@ -10,7 +10,7 @@ from ft_assets.training import TrainConfig
 
 def test_defaults_suit_a_short_minilm_cpu_run():
     config = TrainConfig()
-    assert (config.epochs, config.batch_size, config.max_length, config.seed) == (3, 32, 128, 42)
+    assert (config.epochs, config.batch_size, config.seed) == (3, 32, 42)
     assert config.learning_rate == pytest.approx(1e-4)
     assert (config.max_steps, config.frozen_layers, config.class_weights) == (-1, 0, False)
     assert config.metric_for_best_model == "macro_f1" and config.greater_is_better
@@ -21,7 +21,7 @@ def test_every_field_has_a_description_for_the_launchpad():
     fields = TrainConfig.model_fields
     assert set(fields) == {
         "epochs", "learning_rate", "batch_size", "gradient_accumulation_steps", "warmup_ratio",
-        "weight_decay", "max_length", "seed", "early_stopping_patience", "frozen_layers",
+        "weight_decay", "seed", "early_stopping_patience", "frozen_layers",
         "class_weights", "max_steps", "eval_batch_size", "metric_for_best_model", "method", "cache_features",
         "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules",
     }  # fmt: skip
@@ -38,7 +38,6 @@ def test_every_field_has_a_description_for_the_launchpad():
         {"gradient_accumulation_steps": 0},
         {"warmup_ratio": 1.0},
         {"weight_decay": -0.1},
-        {"max_length": 4},
         {"early_stopping_patience": -1},
         {"frozen_layers": -1},
         {"max_steps": 0},

@@ -105,7 +105,7 @@ def test_launchpad_shows_training_hyperparameters(dagster_ui: DagsterUI, page: P
     editor = dialog.locator(".CodeMirror")
     expect(editor).to_contain_text("fine_tuned_model:")
     defaults = TrainConfig()
-    for field in ("epochs", "learning_rate", "batch_size", "max_length", "seed"):
+    for field in ("epochs", "learning_rate", "batch_size", "seed"):
         expect(editor).to_contain_text(f"{field}: {getattr(defaults, field)}")
     dialog.locator(".CodeMirror-line").filter(has_text="learning_rate").first.click()
     description = TrainConfig.model_fields["learning_rate"].description

@@ -17,7 +17,7 @@ from tests.ui.server import write_instance_yaml
 # Short training: one epoch on 32-token texts; the ONNX gate compares and times a handful of texts.
 FAST_OPS: dict[str, dict[str, Any]] = {
     "tokenized_dataset": {"max_length": 32},
-    "fine_tuned_model": {"epochs": 1, "max_length": 32},
+    "fine_tuned_model": {"epochs": 1},
     "onnx_model": {"parity_texts": 8, "latency_texts": 4},
 }
 
