@@ -22,7 +22,9 @@ JSON = {"content-type": "application/json"}
 
 @pytest.fixture(scope="module")
 def client(bundle_dir: Path) -> Iterator[TestClient]:
-    config = ServeConfig(model_dir=bundle_dir, limits=LIMITS, pool=PoolSettings(workers=2, max_batch=8))
+    config = ServeConfig(
+        model_dir=bundle_dir, limits=LIMITS, pool=PoolSettings(workers=2, batching=True, max_batch=8)
+    )
     with TestClient(create_app(config)) as test_client:
         yield test_client
 

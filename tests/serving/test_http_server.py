@@ -94,7 +94,10 @@ def registry(tmp_path_factory, finetuned_dir) -> Path:
 
 @pytest.fixture(scope="module")
 def server(registry) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    process, url = start_server("--artifacts-dir", str(registry), "--poll-interval", "0.05", "--workers", "2")
+    # Micro-batching on: a swap must also be clean when queued requests of both models meet in one batch.
+    process, url = start_server(
+        "--artifacts-dir", str(registry), "--poll-interval", "0.05", "--workers", "2", "--micro-batching"
+    )
     try:
         wait_ready(url, "v1")
         yield url, process

@@ -36,8 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=_positive_int, default=cpus, help=f"inference threads (default {cpus})"
     )
     parser.add_argument("--threads", type=_positive_int, default=1, help="onnxruntime threads per inference")
-    parser.add_argument("--no-batching", action="store_true", help="one onnxruntime call per request")
-    parser.add_argument("--batch-wait-ms", type=float, default=0.0, help="wait for more requests to batch")
+    parser.add_argument(
+        "--micro-batching", action="store_true", help="merge concurrent requests into one onnxruntime call"
+    )
+    parser.add_argument(
+        "--batch-wait-ms",
+        type=float,
+        default=0.0,
+        help="with --micro-batching: wait this long for more requests",
+    )
     parser.add_argument("--max-batch", type=_positive_int, default=32, help="texts per onnxruntime call")
     parser.add_argument("--max-pending", type=_positive_int, default=512, help="queued requests before 503")
     parser.add_argument("--max-body-bytes", type=_positive_int, default=Limits.max_body_bytes)
@@ -66,7 +73,7 @@ def config_from(args: argparse.Namespace) -> ServeConfig:
         limits=Limits(args.max_body_bytes, args.max_texts, args.max_text_chars),
         pool=PoolSettings(
             workers=args.workers,
-            batching=not args.no_batching,
+            batching=args.micro_batching,
             batch_wait_ms=args.batch_wait_ms,
             max_batch=args.max_batch,
             max_pending=args.max_pending,

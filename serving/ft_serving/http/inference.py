@@ -3,7 +3,9 @@
 onnxruntime and tokenizers release the GIL, so ``workers`` threads run ``workers`` inferences at once.
 With batching on, requests that arrive while every worker is busy (or within ``batch_wait_ms`` of the
 first) are merged into one onnxruntime call of at most ``max_batch`` texts; each request still gets
-exactly its own predictions, from the model it was admitted with.
+exactly its own predictions, from the model it was admitted with. Off by default: on CPU, merging
+sentences of different lengths pads them to the longest, which cost more than the saved calls
+(``BENCH=http make bench`` measures both).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ft_serving.http.models import ServedModel
 @dataclass(frozen=True)
 class PoolSettings:
     workers: int = 2
-    batching: bool = True
+    batching: bool = False
     batch_wait_ms: float = 0.0
     max_batch: int = 32
     # Requests admitted (queued or running) before new ones get 503: bounds memory and queueing delay.
