@@ -24,9 +24,10 @@ from typing import Any
 import dagster as dg
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+from ft_serving import local_writes
 from pydantic import Field
 
-from ft_resources import local_writes, settings
+from ft_resources import settings
 
 _CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
 

@@ -6,11 +6,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from transformers.utils import logging as hf_logging
+
+from ft_assets.training.checkpoints import write_manifest
 
 # A line at least this often even between logging steps, so a slow run never looks hung in the UI.
 HEARTBEAT_SECONDS = 60.0
@@ -110,6 +114,17 @@ class ProgressCallback(TrainerCallback):
             f", epoch {state.epoch or 0:.2f}, loss {loss}, lr {lr}, {rate:.1f} samples/s"
             f", elapsed {_duration(elapsed)}, left ~{_duration(eta)}"
         )
+
+
+class ChecksumCallback(TrainerCallback):
+    """Writes the checksum manifest of each checkpoint once the Trainer has saved it (rank 0 only)."""
+
+    def on_save(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        checkpoint = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
+        if state.is_world_process_zero and checkpoint.is_dir():
+            write_manifest(checkpoint)
 
 
 @contextmanager

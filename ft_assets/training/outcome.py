@@ -21,6 +21,7 @@ class TrainOutcome:
     epochs_completed: float  # fractional when max_steps stopped mid-epoch
     global_step: int
     resumed_from_step: int | None
+    resume: str  # which verified checkpoint training resumed from, or why it started fresh
     train_seconds: float  # inside trainer.train(), minus evaluation and checkpoint writing
     wall_seconds: float  # the whole call, model loading and final save included
     train_samples: int
@@ -70,6 +71,7 @@ class TrainOutcome:
             "epochs_completed": self.epochs_completed,
             "global_step": self.global_step,
             "resumed_from_step": self.resumed_from_step,
+            "resume": self.resume,
             "train_seconds": round(self.train_seconds, 3),
             "wall_seconds": round(self.wall_seconds, 3),
             "train_samples": self.train_samples,

@@ -23,8 +23,13 @@ from transformers import (
 )
 
 from ft_assets.training.arguments import build_training_arguments
-from ft_assets.training.callbacks import ProgressCallback, TrainCounters, quiet_progress_bars
-from ft_assets.training.checkpoints import checkpoint_step, find_resume_checkpoint
+from ft_assets.training.callbacks import (
+    ChecksumCallback,
+    ProgressCallback,
+    TrainCounters,
+    quiet_progress_bars,
+)
+from ft_assets.training.checkpoints import checkpoint_step, choose_resume_checkpoint
 from ft_assets.training.classifier_trainer import ClassifierTrainer
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.data import prepare_split
@@ -62,11 +67,9 @@ def train_classifier(
             dataset, label_names, base_model, config, device, checkpoint_dir, log, callbacks
         )
         trainer = setup.trainer
-        resume_from = find_resume_checkpoint(checkpoint_dir)
-        resumed_from_step = None
-        if resume_from is not None:
-            resumed_from_step = checkpoint_step(resume_from)
-            log(f"resuming from checkpoint {resume_from.name} at step {resumed_from_step}")
+        resume = choose_resume_checkpoint(checkpoint_dir)
+        log(resume.message)
+        resume_from, resumed_from_step = resume.checkpoint, resume.step
         train_started = time.perf_counter()
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from is not None else None)
         counters = trainer.counters
@@ -89,6 +92,7 @@ def train_classifier(
         epochs_completed=float(state.epoch or 0.0),
         global_step=state.global_step,
         resumed_from_step=resumed_from_step,
+        resume=resume.message,
         train_seconds=train_seconds,
         wall_seconds=time.perf_counter() - started,
         train_samples=counters.samples,
@@ -168,7 +172,11 @@ def _build_trainer(
         log(f"class weights: {shown}")
 
     counters = TrainCounters()
-    trainer_callbacks: list[TrainerCallback] = [ProgressCallback(log, counters), *callbacks]
+    trainer_callbacks: list[TrainerCallback] = [
+        ProgressCallback(log, counters),
+        ChecksumCallback(),
+        *callbacks,
+    ]
     if config.early_stopping_patience > 0:
         trainer_callbacks.append(
             EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)

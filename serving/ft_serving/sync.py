@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import fsspec
@@ -22,6 +20,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ft_serving.bundle import BundleError
 from ft_serving.checksums import mismatches
+from ft_serving.local_writes import staged_dir
 from ft_serving.locations import artifacts_dir
 from ft_serving.production import ProductionError, location, read_production_pointer
 
@@ -60,25 +59,17 @@ def production_bundle(root: str | None = None, cache: Path | None = None) -> Pat
     target = (cache or default_cache()) / pointer.model_version
     if target.is_dir() and not mismatches(target, pointer.files):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial"))
     try:
-        fs, path = fsspec.core.url_to_fs(source)
-        for name in pointer.files:
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
-            fs.get_file(f"{path}/{name}", str(staging / name))
-        if problems := mismatches(staging, pointer.files):
-            raise SyncError(f"bundle {pointer.model_version} fetched corrupt: {'; '.join(problems)}")
-        # A damaged earlier copy is moved aside, then the verified one takes its name in one rename.
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
-            target.replace(retired / target.name)
-            shutil.rmtree(retired, ignore_errors=True)
-        staging.replace(target)
+        # Verified in staging; a damaged earlier copy is then replaced in one rename.
+        with staged_dir(target, replace=True) as staging:
+            fs, path = fsspec.core.url_to_fs(source)
+            for name in pointer.files:
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                fs.get_file(f"{path}/{name}", str(staging / name))
+            if problems := mismatches(staging, pointer.files):
+                raise SyncError(f"bundle {pointer.model_version} fetched corrupt: {'; '.join(problems)}")
     except FileNotFoundError as error:
         raise SyncError(f"bundle {pointer.model_version} is incomplete on the store: {error}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ft_serving.local_writes import temporary_sibling
 
 from ft_resources.artifact_store import ArtifactStore, mask_credentials
 
@@ -79,8 +80,6 @@ def test_leftovers_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
     assert proc.exitcode == -signal.SIGKILL
     assert [p.name for p in (tmp_path / "asset").iterdir() if p.name.startswith(".")]
     # A live writer's temporary file (this process) must survive the sweep.
-    from ft_resources.local_writes import temporary_sibling
-
     live = temporary_sibling(tmp_path / "asset" / "v3")
     live.write_bytes(b"in progress")
     store.write_bytes("asset/v4", b"4")

@@ -1,4 +1,7 @@
-"""Atomic writes on a local disk, for ArtifactStore only (everything else writes through the store).
+"""Atomic writes on a local disk: the local half of the project's one atomic-write boundary.
+
+The pipeline writes through ``ArtifactStore`` (ft_resources), which uses this module for local roots;
+the Dagster-free serving package (ft-sync's cache) uses it directly. Nothing else renames into place.
 
 A write goes to a temporary name beside its target and is renamed over it in one step, so a reader
 sees the old or the new content, never a part. Temporary names carry this host and the writer's PID:
