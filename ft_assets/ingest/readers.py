@@ -12,7 +12,6 @@ unless asked. Problems that make a whole file unreadable (missing columns, wrong
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -53,10 +52,13 @@ class Records:
     def add(self, line: int, text: Any, label: Any, error: str | None = None) -> None:
         text, text_error = _cell(text, "text")
         label, label_error = _cell(label, "label")
+        self.add_strings(line, text, label, error or text_error or label_error)
+
+    def add_strings(self, line: int, text: str | None, label: str | None, error: str | None = None) -> None:
         self.text.append(text)
         self.label.append(label)
         self.line.append(line)
-        self.error.append(error or text_error or label_error)
+        self.error.append(error)
 
 
 def _cell(value: Any, what: str) -> tuple[str | None, str | None]:
@@ -153,23 +155,23 @@ def _delimited(name: str, lines: list[bytes], options: ReadOptions, delimiter: s
         if line is not None and not line.strip():
             out.blank += 1
         elif line is None:
-            out.add(number, None, None, error)
+            out.add_strings(number, None, None, error)
         elif quoting and '"' in line:
             record, used, error = _quoted(lines, i, delimiter, options.encoding)
             if error is None and len(record) != len(header):
                 error = f"expected {len(header)} fields, found {len(record)}"
             if error is not None:
-                out.add(number, line, None, error)
+                out.add_strings(number, line, None, error)
                 used = 1  # a quote problem costs this line only: read on from the next one
             else:
-                out.add(number, record[text_at], record[label_at])
+                out.add_strings(number, record[text_at], record[label_at])
                 out.joined += used - 1
         else:
             record = line.split(delimiter)
             if len(record) == len(header):
-                out.add(number, record[text_at], record[label_at])
+                out.add_strings(number, record[text_at], record[label_at])
             else:
-                out.add(number, line, None, f"expected {len(header)} fields, found {len(record)}")
+                out.add_strings(number, line, None, f"expected {len(header)} fields, found {len(record)}")
         i += used
     if not out.line:
         out.note = "header only, no records"
@@ -186,9 +188,17 @@ def _quoted(
     lines: list[bytes], start: int, delimiter: str, encoding: str
 ) -> tuple[list[str], int, str | None]:
     """The CSV record starting at line `start` and the number of lines it took, or the problem."""
+    try:  # most quoted fields close on their own line
+        return (
+            next(csv.reader([lines[start].decode(encoding) + "\n"], delimiter=delimiter, strict=True)),
+            1,
+            None,
+        )
+    except (csv.Error, UnicodeDecodeError):
+        pass
 
     def texts() -> Iterator[str]:
-        for raw in itertools.islice(lines, start, start + MAX_RECORD_LINES):
+        for raw in lines[start : start + MAX_RECORD_LINES]:
             text, error = _decode(raw, encoding)
             if text is None:
                 raise csv.Error(f"a line of the record is {error}")

@@ -34,7 +34,6 @@ class RuleResult:
 
     rule: str
     expectation_type: str
-    description: str
     success: bool
     element_count: int
     unexpected_count: int
@@ -86,7 +85,6 @@ def _to_rule_result(result: ExpectationValidationResult) -> RuleResult:
     return RuleResult(
         rule=str(config.meta[RULE_KEY]),
         expectation_type=str(config.type),
-        description=str(config.description or ""),
         success=bool(result.success),
         element_count=int(details.get("element_count", 0)),
         unexpected_count=int(details.get("unexpected_count", 0)),

@@ -48,10 +48,6 @@ class ValidationOutcome:
     def success(self) -> bool:
         return all(report.success for report in self.reports)
 
-    @property
-    def blocked(self) -> bool:
-        return any(report.blocking for report in self.reports)
-
     def report(self, name: str) -> RuleReport:
         for report in self.reports:
             if report.name == name:

@@ -60,6 +60,13 @@ class _Ledger:
             by_rule.setdefault(result.rule, []).append(result)
         return by_rule
 
+    def run_one(
+        self, stage: Stage, frame: pd.DataFrame, rules: ValidationRules
+    ) -> tuple[Rule, list[RuleResult]]:
+        """Run the one dataset-level rule of `stage`."""
+        [rule] = [r for r in RULES if r.stage == stage]
+        return rule, self.run(stage, frame, rules)[rule.name]
+
     def judge_rows(self, by_rule: dict[str, list[RuleResult]], evidence: Evidence) -> None:
         for rule in (r for r in RULES if r.name in by_rule):
             assert rule.reason is not None
@@ -194,8 +201,7 @@ def _related(
 
 def _judge_classes(ledger: _Ledger, rules: ValidationRules, class_counts: dict[str, int]) -> dict[str, int]:
     frame = pd.DataFrame({VALID_ROWS: pd.Series(list(class_counts.values()), dtype="int64")})
-    rule = next(r for r in RULES if r.stage == "class")
-    results = ledger.run("class", frame, rules)[rule.name]
+    rule, results = ledger.run_one("class", frame, rules)
     names = list(class_counts)
     below = {names[i]: class_counts[names[i]] for r in results for i in r.unexpected_index}
     problems = [f"{label!r}: {n} < {rules.min_examples_per_class}" for label, n in below.items()]
@@ -224,8 +230,7 @@ def _judge_variants(
             SPELLINGS: groups["raw"].nunique(),
         }
     ).reset_index(drop=True)
-    rule = next(r for r in RULES if r.stage == "variants")
-    results = ledger.run("variants", frame, rules)[rule.name]
+    rule, results = ledger.run_one("variants", frame, rules)
     details = []
     for _, group in groups:
         if group["raw"].nunique() > 1:
@@ -241,8 +246,7 @@ def _judge_variants(
 def _judge_batch(ledger: _Ledger, rules: ValidationRules) -> None:
     flags = np.zeros(ledger.n_rows)
     flags[list(ledger.rejected)] = 1.0
-    rule = next(r for r in RULES if r.stage == "batch")
-    results = ledger.run("batch", pd.DataFrame({QUARANTINED: flags}), rules)[rule.name]
+    rule, results = ledger.run_one("batch", pd.DataFrame({QUARANTINED: flags}), rules)
     fraction = float(flags.mean()) if len(flags) else 0.0
     ledger.add(
         rule,
