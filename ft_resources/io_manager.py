@@ -43,7 +43,8 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         rel = f"{'/'.join(context.asset_key.path)}/{digest}.{ext}"
         if not self.store.exists(rel):
             self.store.write_bytes(rel, data)
-        context.add_output_metadata({PATH_KEY: dg.MetadataValue.path(self.store.uri(rel))})
+        # Shown with credentials masked; load_input maps the masked root back onto the real one.
+        context.add_output_metadata({PATH_KEY: dg.MetadataValue.path(self.store.display(rel))})
 
     def load_input(self, context: dg.InputContext) -> Any:
         key = context.asset_key

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -60,25 +59,22 @@ def export_onnx(model_dir: Path, out_path: Path) -> Path:
     sequence = torch.export.Dim("sequence", max=positions)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    # A private folder next to the target: a rename within one filesystem is atomic, and any
-    # stray side file the exporter writes disappears with the folder.
-    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".onnx-export-") as tmp:
-        tmp_path = Path(tmp) / out_path.name
-        program = torch.onnx.export(
-            _LogitsOnly(model).eval(),
-            kwargs={name: torch.from_numpy(example[name]) for name in names},
-            dynamo=True,
-            dynamic_shapes={name: {0: batch, 1: sequence} for name in names},
-            output_names=["logits"],
-            external_data=False,
-            verbose=False,
-        )
-        if program is None:
-            raise ExportError("torch.onnx.export returned no program")
-        program.save(str(tmp_path), external_data=False)
-        _finalise(tmp_path)
-        _verify(model, encoder, tmp_path)
-        tmp_path.replace(out_path)
+    # Written in place: the caller's folder is a staging folder of ArtifactStore.write_dir, the one
+    # atomic-write boundary, which publishes nothing when this raises.
+    program = torch.onnx.export(
+        _LogitsOnly(model).eval(),
+        kwargs={name: torch.from_numpy(example[name]) for name in names},
+        dynamo=True,
+        dynamic_shapes={name: {0: batch, 1: sequence} for name in names},
+        output_names=["logits"],
+        external_data=False,
+        verbose=False,
+    )
+    if program is None:
+        raise ExportError("torch.onnx.export returned no program")
+    program.save(str(out_path), external_data=False)
+    _finalise(out_path)
+    _verify(model, encoder, out_path)
     return out_path
 
 
