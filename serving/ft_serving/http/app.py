@@ -44,6 +44,8 @@ class ServeConfig:
     # A fixed bundle folder; None follows the production pointer under artifacts_root.
     model_dir: Path | None = None
     artifacts_root: str | None = None
+    # Where bundles of a remote artifact root are fetched to (default: ft_serving.sync's cache).
+    cache_dir: Path | None = None
     int8: bool = False
     threads: int | None = 1  # onnxruntime intra-op threads per inference call
     poll_interval_s: float = 1.0
@@ -63,7 +65,12 @@ def create_app(config: ServeConfig, model: ServedModel | None = None) -> FastAPI
         None
         if config.model_dir is not None
         else PointerWatcher(
-            config.artifacts_root or artifacts_dir(), holder, config.load, metrics, config.poll_interval_s
+            config.artifacts_root or artifacts_dir(),
+            holder,
+            config.load,
+            metrics,
+            config.poll_interval_s,
+            config.cache_dir,
         )
     )
 

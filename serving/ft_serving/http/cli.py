@@ -30,7 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=_non_negative, default=8000, help="port; 0 picks a free one")
     parser.add_argument("--model", type=Path, help="serve this bundle folder and never swap")
-    parser.add_argument("--artifacts-dir", help="artifact root to follow (default $FT_ARTIFACTS_DIR)")
+    parser.add_argument(
+        "--artifacts-dir", help="artifact root to follow, a folder or s3:// URI (default $FT_ARTIFACTS_DIR)"
+    )
+    parser.add_argument("--cache", type=Path, help="where bundles of a remote artifact root are fetched to")
     parser.add_argument("--int8", action="store_true", help="serve model.int8.onnx")
     parser.add_argument(
         "--workers", type=_positive_int, default=cpus, help=f"inference threads (default {cpus})"
@@ -67,6 +70,7 @@ def config_from(args: argparse.Namespace) -> ServeConfig:
     return ServeConfig(
         model_dir=args.model,
         artifacts_root=args.artifacts_dir,
+        cache_dir=args.cache,
         int8=args.int8,
         threads=args.threads,
         poll_interval_s=args.poll_interval,
