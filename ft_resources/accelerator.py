@@ -25,14 +25,6 @@ class DeviceSettings:
     num_threads: int
     device_name: str
 
-    def as_metadata(self) -> dict[str, str | int]:
-        return {
-            "device": self.device,
-            "precision": self.precision,
-            "num_threads": self.num_threads,
-            "device_name": self.device_name,
-        }
-
 
 class AcceleratorResource(dg.ConfigurableResource):
     """Chooses the device and numeric precision for training and inference."""

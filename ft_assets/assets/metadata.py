@@ -7,12 +7,16 @@ from collections.abc import Mapping
 import dagster as dg
 import pandas as pd
 
+from ft_assets.markdown import escape_cell, table
+
+# Long cells (a quarantined text, say) are cut so one row cannot flood the metadata panel.
+MAX_CELL_CHARS = 160
+
 
 def counts_md(counts: Mapping[str, int], key: str = "label", value: str = "rows") -> dg.MetadataValue:
     total = sum(counts.values()) or 1
-    lines = [f"| {key} | {value} | share |", "|---|---:|---:|"]
-    lines += [f"| {k} | {v:,} | {v / total:.1%} |" for k, v in counts.items()]
-    return dg.MetadataValue.md("\n".join(lines))
+    rows = [[escape_cell(k), f"{v:,}", f"{v / total:.1%}"] for k, v in counts.items()]
+    return dg.MetadataValue.md(table([key, value, "share"], rows, "lrr"))
 
 
 def class_counts(frame: pd.DataFrame, column: str = "label") -> dict[str, int]:
@@ -20,9 +24,5 @@ def class_counts(frame: pd.DataFrame, column: str = "label") -> dict[str, int]:
 
 
 def md_table(rows: list[Mapping[str, object]], columns: list[str]) -> dg.MetadataValue:
-    def cell(value: object) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")[:160]
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
-    return dg.MetadataValue.md("\n".join(lines))
+    cells = [[escape_cell(r.get(c, ""), MAX_CELL_CHARS) for c in columns] for r in rows]
+    return dg.MetadataValue.md(table(columns, cells))

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ft_assets.evaluation.metrics import EvaluationReport
+from ft_assets.markdown import escape_cell
+from ft_assets.markdown import table as _table
+
+__all__ = ["TEXT_MAX_CHARS", "escape_cell", "render_report_md"]
 
 TEXT_MAX_CHARS = 120
 
@@ -26,24 +30,6 @@ def render_report_md(
         _top_errors(report),
     ]
     return "\n\n".join(sections) + "\n"
-
-
-def escape_cell(text: str, max_chars: int | None = None) -> str:
-    """One table cell: newlines flattened, pipes escaped, optionally truncated with an ellipsis."""
-    flat = " ".join(str(text).split())
-    # Truncate before escaping so the cut never lands between a backslash and its pipe.
-    if max_chars is not None and len(flat) > max_chars:
-        flat = flat[: max_chars - 1].rstrip() + "…"
-    return flat.replace("\\", "\\\\").replace("|", "\\|")
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence[str]) -> str:
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(f"{'-' * 3}:" if a == "r" else "---" for a in align) + "|",
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _header(

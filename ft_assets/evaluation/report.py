@@ -63,7 +63,7 @@ class EvaluationReport:
         }
 
     def to_json_dict(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The report.json body (ARCHITECTURE.md fields) plus `extra`, in plain JSON types."""
+        """The report.json body (the fields the README's bundle section lists) plus `extra`, as plain JSON."""
         body: dict[str, Any] = {
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,

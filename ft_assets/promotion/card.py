@@ -1,26 +1,65 @@
-"""MODEL_CARD.md for a production bundle."""
+"""MODEL_CARD.md for a production bundle: what the model scored and what the bundle holds."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ft_serving.spec import SPEC_FILE, BundleSpec
+
+from ft_assets.markdown import escape_cell, table
+
 
 def render_model_card(report: dict[str, Any], onnx: dict[str, Any], decision_reason: str) -> str:
+    """``onnx`` is onnx_model's output; its ``bundle_spec`` is the bundle.json written beside the graphs."""
+    spec = BundleSpec.from_json(onnx["bundle_spec"])
     labels = report["labels"]
-    per_class = "\n".join(
-        f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |"
-        for label, m in report["per_class"].items()
+    per_class = table(
+        ["label", "precision", "recall", "F1", "support"],
+        [
+            [
+                escape_cell(label),
+                f"{m['precision']:.3f}",
+                f"{m['recall']:.3f}",
+                f"{m['f1']:.3f}",
+                str(m["support"]),
+            ]
+            for label, m in report["per_class"].items()
+        ],
+        "lrrrr",
     )
-    latency = "\n".join(
-        f"| {r['backend']} | {r['p50_ms']} | {r['p95_ms']} | {r['batch32_texts_per_s']} |"
-        for r in onnx["latency"]
+    latency = table(
+        ["backend", "batch-1 p50 ms", "batch-1 p95 ms", "batch-32 texts/s"],
+        [
+            [r["backend"], str(r["p50_ms"]), str(r["p95_ms"]), str(r["batch32_texts_per_s"])]
+            for r in onnx["latency"]
+        ],
+        "lrrr",
     )
     baseline = report.get("majority_baseline", {})
     nan = float("nan")
     lexical = report.get("lexical_baseline") or {}
     margin = report.get("margin_over_lexical_baseline") or {}
-    lexical_scores = f"{lexical.get('accuracy', nan):.4f} / {lexical.get('macro_f1', nan):.4f}"
-    margins = f"{margin.get('accuracy', nan):+.4f} / {margin.get('macro_f1', nan):+.4f}"
+    metrics = table(
+        ["metric", "value"],
+        [
+            ["accuracy", f"{report['accuracy']:.4f}"],
+            ["macro F1", f"{report['macro_f1']:.4f}"],
+            ["macro precision", f"{report['macro_precision']:.4f}"],
+            ["macro recall", f"{report['macro_recall']:.4f}"],
+            ["majority-class baseline accuracy", f"{baseline.get('accuracy', nan):.4f}"],
+            [
+                "TF-IDF + logistic regression baseline, accuracy / macro F1",
+                f"{lexical.get('accuracy', nan):.4f} / {lexical.get('macro_f1', nan):.4f}",
+            ],
+            [
+                "margin over the TF-IDF baseline, accuracy / macro F1",
+                f"{margin.get('accuracy', nan):+.4f} / {margin.get('macro_f1', nan):+.4f}",
+            ],
+            ["ONNX fp32 test accuracy", f"{onnx['fp32_test_accuracy']:.4f}"],
+            ["ONNX INT8 test accuracy", f"{onnx['int8_test_accuracy']:.4f}"],
+        ],
+        "lr",
+    )
     return f"""# Model card: {report["model_version"]}
 
 Text classifier fine-tuned from `{report["base_model"]}` by the ft-pipeline Dagster project.
@@ -31,30 +70,18 @@ Text classifier fine-tuned from `{report["base_model"]}` by the ft-pipeline Dags
 - Promotion: {decision_reason}
 
 ## Test-split metrics ({report["n_test"]} texts)
-| metric | value |
-|---|---:|
-| accuracy | {report["accuracy"]:.4f} |
-| macro F1 | {report["macro_f1"]:.4f} |
-| macro precision | {report["macro_precision"]:.4f} |
-| macro recall | {report["macro_recall"]:.4f} |
-| majority-class baseline accuracy | {baseline.get("accuracy", float("nan")):.4f} |
-| TF-IDF + logistic regression baseline, accuracy / macro F1 | {lexical_scores} |
-| margin over the TF-IDF baseline, accuracy / macro F1 | {margins} |
-| ONNX fp32 test accuracy | {onnx["fp32_test_accuracy"]:.4f} |
-| ONNX INT8 test accuracy | {onnx["int8_test_accuracy"]:.4f} |
+{metrics}
 
-| label | precision | recall | F1 | support |
-|---|---:|---:|---:|---:|
 {per_class}
 
-## Serving
-`model.onnx` (fp32) and `model.int8.onnx` (dynamic INT8) take `input_ids`, `attention_mask` (and
-`token_type_ids` where the base model uses them) and return `logits`; `tokenizer.json` is the matching fast
-tokenizer, texts longer than {onnx["max_length"]} tokens are truncated. `ft-predict --model DIR` serves it
-without torch.
+## The bundle
+{_bundle_table(spec)}
 
-| backend | batch-1 p50 ms | batch-1 p95 ms | batch-32 texts/s |
-|---|---:|---:|---:|
+Texts longer than {spec.max_length} tokens (special tokens included) lose their {_dropped(spec)} to the fast
+tokenizer's truncation, exactly as in training and evaluation: `{SPEC_FILE}` records that length, the
+truncation side, the labels and the graph inputs, and every reader (`ft-predict`, `ft-serve`, the promotion
+gate, batch predictions) takes them from there. `ft-predict --model DIR` serves the bundle without torch.
+
 {latency}
 
 ## Intended use and limits
@@ -64,3 +91,29 @@ without torch.
 - Quality was measured on a held-out split of the same data source; text from another domain, language or
   time can score much lower. Re-evaluate before relying on it there.
 """
+
+
+def _bundle_table(spec: BundleSpec) -> str:
+    files = spec.files
+    inputs = ", ".join(f"`{name}`" for name in spec.model_inputs)
+    rows = [
+        [f"`{files.model}`", f"fp32 ONNX graph: {inputs} in, `logits` ({len(spec.labels)} per text) out"],
+        [f"`{files.int8_model}`", "the same graph with dynamically quantized INT8 weights (per channel)"],
+        [
+            f"`{files.tokenizer}` (+ `{files.tokenizer_config}`)",
+            "the fast tokenizer the model was trained with",
+        ],
+        [f"`{files.labels}`", "id -> label, in the order of the logits"],
+        [f"`{files.report}`", "the test-split evaluation of this model version"],
+        [f"`{files.model_card}`", "this card"],
+        [
+            f"`{SPEC_FILE}`",
+            f"the spec: model `{spec.model_version}`, data `{spec.data_version}`, base `{spec.base_model}`, "
+            f"max_length {spec.max_length}, truncation {spec.truncation_side}",
+        ],
+    ]
+    return table(["file", "holds"], rows)
+
+
+def _dropped(spec: BundleSpec) -> str:
+    return "end" if spec.truncation_side == "right" else "beginning"

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import datasets
 import numpy as np
 import pyarrow.compute as pc
+from ft_serving.spec import MODEL_INPUTS
 
 # Columns BERT-like classifiers accept; anything else (text, source_file, ...) stays out of batches.
-MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels")
+MODEL_COLUMNS = (*MODEL_INPUTS, "labels")
 REQUIRED_COLUMNS = ("input_ids", "attention_mask", "labels")
 
 
@@ -20,10 +21,6 @@ class PreparedSplit:
     dataset: datasets.Dataset
     lengths: list[int]
     labels: np.ndarray
-
-    @property
-    def num_tokens(self) -> int:
-        return sum(self.lengths)
 
 
 def prepare_split(dataset: datasets.DatasetDict, split: str, num_labels: int) -> PreparedSplit:

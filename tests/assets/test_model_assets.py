@@ -89,6 +89,13 @@ def test_bundle_layout_and_report(graph):
     assert sum(map(sum, report["confusion_matrix"])) == report["n_test"]
     card = (bundle / "MODEL_CARD.md").read_text()
     assert report["model_version"] in card and report["data_version"] in card
+    assert "Texts longer than 32 tokens (special tokens included) lose their end" in card
+    spec = json.loads((bundle / "bundle.json").read_text())
+    assert (spec["max_length"], spec["labels"], spec["model_version"]) == (
+        32,
+        ["billing", "shipping", "technical"],
+        report["model_version"],
+    )
 
 
 def test_lineage_names_the_model_and_data_everywhere(graph):

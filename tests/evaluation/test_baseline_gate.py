@@ -60,6 +60,8 @@ def test_gate_rule_fails_clearly_on_a_report_without_baseline() -> None:
 
 
 def test_model_card_shows_the_baseline_and_the_margin() -> None:
+    from ft_serving.spec import BundleSpec
+
     from ft_assets.promotion.card import render_model_card
 
     report = {
@@ -77,7 +79,13 @@ def test_model_card_shows_the_baseline_and_the_margin() -> None:
         "lexical_baseline": {"accuracy": 0.8, "macro_f1": 0.78},
         "margin_over_lexical_baseline": {"accuracy": 0.1, "macro_f1": 0.1},
     }
-    onnx = {"latency": [], "fp32_test_accuracy": 0.9, "int8_test_accuracy": 0.9, "max_length": 64}
+    spec = BundleSpec("m1", "d1", "minilm", ("a", "b"), 64, ("input_ids", "attention_mask"))
+    onnx = {
+        "latency": [],
+        "fp32_test_accuracy": 0.9,
+        "int8_test_accuracy": 0.9,
+        "bundle_spec": spec.to_json(),
+    }
     card = render_model_card(report, onnx, "no production model yet")
     assert "| TF-IDF + logistic regression baseline, accuracy / macro F1 | 0.8000 / 0.7800 |" in card
     assert "| margin over the TF-IDF baseline, accuracy / macro F1 | +0.1000 / +0.1000 |" in card

@@ -26,7 +26,6 @@ def test_keeps_model_columns_and_measures_lengths_in_row_order():
     assert split.dataset.column_names == ["input_ids", "attention_mask", "labels"]
     assert split.lengths == [5, 3, 2]
     assert split.labels.tolist() == [2, 0, 1]
-    assert split.num_tokens == 10
 
 
 def test_labels_outside_the_label_names_are_refused():

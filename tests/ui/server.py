@@ -15,8 +15,8 @@ from pathlib import Path
 
 import requests
 
-# A child started from a non-interactive shell inherits SIGINT as ignored (ARCHITECTURE.md); restore it
-# before exec so `dagster dev` and its children can be stopped the way Ctrl-C stops them.
+# A child started from a non-interactive shell inherits SIGINT as ignored, and Dagster maps SIGTERM to its
+# SIGINT handler; restore SIGINT before exec so `dagster dev` and its children stop the way Ctrl-C stops them.
 RESTORE_SIGINT = (
     "import os,signal,sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
 )

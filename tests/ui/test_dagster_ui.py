@@ -19,7 +19,7 @@ pytestmark = [
 ]
 
 GROUPS = ("data", "training", "serving")
-# The asset keys ARCHITECTURE.md fixes; the graph may hold more (every defined asset must show).
+# The asset keys users rely on (the README's asset list); the graph may hold more (every asset must show).
 CONTRACT_ASSETS = [
     "raw_examples",
     "validated_examples",
