@@ -112,18 +112,14 @@ class Evidence:
         return f"{row['source_file']}:{row['source_line']}"
 
 
-Predicate = Callable[[ValidationRules, Sequence[str]], list[Expectation]]
-Reason = Callable[[Evidence, int], str]
-
-
 @dataclass(frozen=True)
 class Rule:
     name: str
     stage: Stage
     severity: Severity
     description: str
-    predicate: Predicate
-    reason: Reason | None = None  # row rules only
+    predicate: Callable[[ValidationRules, Sequence[str]], list[Expectation]]
+    reason: Callable[[Evidence, int], str] | None = None  # row rules only
 
     def expectations(self, rules: ValidationRules, allowed: Sequence[str] = ()) -> list[Expectation]:
         """The predicate as GX expectations, tagged with this rule (results come back keyed by it)."""
@@ -147,11 +143,6 @@ def _control_reason(ev: Evidence, p: int) -> str:
     return f"text contains control character U+{ord(text[column]):04X} at column {column + 1}"
 
 
-def _missing_label_reason(ev: Evidence, p: int) -> str:
-    raw = ev.rows["label"].iloc[p]
-    return "label is missing" if pd.isna(raw) else f"label is missing ({raw!r} is a null token)"
-
-
 def _label_reason(ev: Evidence, p: int) -> str:
     label = ev.labels.iloc[p]
     shown = ", ".join(repr(a) for a in ev.allowed[:20]) + (", ..." if len(ev.allowed) > 20 else "")
@@ -166,110 +157,47 @@ def _label_reason(ev: Evidence, p: int) -> str:
 
 
 E = gx.expectations
+# fmt: off
 RULES: tuple[Rule, ...] = (
-    Rule(
-        "record_parsed",
-        "row",
-        "quarantine",
-        "the record could be read",
-        lambda r, a: [E.ExpectColumnValuesToBeNull(column=INGEST_ERROR)],
-        lambda ev, p: f"unreadable record: {ev.rows[INGEST_ERROR].iloc[p]}",
-    ),
-    Rule(
-        "text_not_blank",
-        "row",
-        "quarantine",
-        "text is present and not blank",
-        lambda r, a: [E.ExpectColumnValuesToNotBeNull(column=TEXT)],
-        lambda ev, p: "text is missing" if pd.isna(ev.rows["text"].iloc[p]) else "text is blank",
-    ),
-    Rule(
-        "text_length",
-        "row",
-        "quarantine",
-        "stripped text has min_text_chars..max_text_chars characters",
-        lambda r, a: [
-            E.ExpectColumnValueLengthsToBeBetween(
-                column=TEXT, min_value=r.min_text_chars, max_value=r.max_text_chars
-            )
-        ],
-        _length_reason,
-    ),
-    Rule(
-        "text_printable",
-        "row",
-        "quarantine",
-        "text has no control characters (NUL, escape, ...)",
-        lambda r, a: [E.ExpectColumnValuesToNotMatchRegex(column=TEXT, regex=CONTROL)],
-        _control_reason,
-    ),
-    Rule(
-        "text_not_formula",
-        "row",
-        "quarantine",
-        "text is not a spreadsheet formula or error value",
-        lambda r, a: [E.ExpectColumnValuesToNotMatchRegex(column=TEXT, regex=FORMULA)],
-        lambda ev, p: f"text looks like a spreadsheet formula or error value: {ev.stripped.iloc[p][:60]!r}",
-    ),
-    Rule(
-        "label_present",
-        "row",
-        "quarantine",
-        "label is present (NaN, None, null, N/A, ... count as missing)",
-        lambda r, a: [E.ExpectColumnValuesToNotBeNull(column=LABEL)],
-        _missing_label_reason,
-    ),
-    Rule(
-        "label_allowed",
-        "label",
-        "quarantine",
-        "label is in the allowed set (given, or inferred from the data)",
-        lambda r, a: [E.ExpectColumnValuesToBeInSet(column=CANDIDATE, value_set=list(a))],
-        _label_reason,
-    ),
-    Rule(
-        "label_conflict",
-        "set",
-        "quarantine",
-        "each normalised text carries a single label",
-        lambda r, a: [E.ExpectColumnValuesToBeBetween(column=LABELS_PER_TEXT, min_value=1, max_value=1)],
-        lambda ev, p: f"text also labelled {(ev.related or {})['label_conflict'][p]}",
-    ),
-    Rule(
-        "text_unique",
-        "set",
-        "warn",
-        "no text repeats with the same label (repeats are kept and reported)",
-        lambda r, a: [E.ExpectColumnValuesToBeUnique(column=TEXT_AND_LABEL)],
-        lambda ev, p: f"same text and label as {(ev.related or {})['text_unique'][p]}",
-    ),
-    Rule(
-        "min_examples_per_class",
-        "class",
-        "block",
-        "two or more classes, each with min_examples_per_class rows",
-        lambda r, a: [
-            E.ExpectColumnValuesToBeBetween(column=VALID_ROWS, min_value=r.min_examples_per_class),
-            E.ExpectTableRowCountToBeBetween(min_value=2),
-        ],
-    ),
-    Rule(
-        "label_variants",
-        "variants",
-        "block",
-        "no look-alike labels; blocking when two of them are classes",
-        lambda r, a: [
-            E.ExpectColumnValuesToBeBetween(column=CLASSES, max_value=1),
-            E.ExpectColumnValuesToBeBetween(column=SPELLINGS, max_value=1),
-        ],
-    ),
-    Rule(
-        "quarantine_rate",
-        "batch",
-        "block",
-        "at most max_quarantine_fraction of the records quarantined",
-        lambda r, a: [E.ExpectColumnMeanToBeBetween(column=QUARANTINED, max_value=r.max_quarantine_fraction)],
-    ),
+    Rule("record_parsed", "row", "quarantine", "the record could be read",
+         lambda r, a: [E.ExpectColumnValuesToBeNull(column=INGEST_ERROR)],
+         lambda ev, p: f"unreadable record: {ev.rows[INGEST_ERROR].iloc[p]}"),
+    Rule("text_not_blank", "row", "quarantine", "text is present and not blank",
+         lambda r, a: [E.ExpectColumnValuesToNotBeNull(column=TEXT)],
+         lambda ev, p: "text is missing" if pd.isna(ev.rows["text"].iloc[p]) else "text is blank"),
+    Rule("text_length", "row", "quarantine", "stripped text has min_text_chars..max_text_chars characters",
+         lambda r, a: [E.ExpectColumnValueLengthsToBeBetween(
+             column=TEXT, min_value=r.min_text_chars, max_value=r.max_text_chars)],
+         _length_reason),
+    Rule("text_printable", "row", "quarantine", "text has no control characters (NUL, escape, ...)",
+         lambda r, a: [E.ExpectColumnValuesToNotMatchRegex(column=TEXT, regex=CONTROL)],
+         _control_reason),
+    Rule("text_not_formula", "row", "quarantine", "text is not a spreadsheet formula or error value",
+         lambda r, a: [E.ExpectColumnValuesToNotMatchRegex(column=TEXT, regex=FORMULA)],
+         lambda ev, p: f"text looks like a spreadsheet formula or error value: {ev.stripped.iloc[p][:60]!r}"),
+    Rule("label_present", "row", "quarantine", "label is present (NaN, None, null, N/A... are missing)",
+         lambda r, a: [E.ExpectColumnValuesToNotBeNull(column=LABEL)],
+         lambda ev, p: "label is missing" + ("" if pd.isna(raw := ev.rows["label"].iloc[p])
+                                             else f" ({raw!r} is a null token)")),
+    Rule("label_allowed", "label", "quarantine", "label is in the allowed set (given, or inferred)",
+         lambda r, a: [E.ExpectColumnValuesToBeInSet(column=CANDIDATE, value_set=list(a))],
+         _label_reason),
+    Rule("label_conflict", "set", "quarantine", "each normalised text carries a single label",
+         lambda r, a: [E.ExpectColumnValuesToBeBetween(column=LABELS_PER_TEXT, min_value=1, max_value=1)],
+         lambda ev, p: f"text also labelled {(ev.related or {})['label_conflict'][p]}"),
+    Rule("text_unique", "set", "warn", "no text repeats with the same label (repeats are kept and reported)",
+         lambda r, a: [E.ExpectColumnValuesToBeUnique(column=TEXT_AND_LABEL)],
+         lambda ev, p: f"same text and label as {(ev.related or {})['text_unique'][p]}"),
+    Rule("min_examples_per_class", "class", "block", "2+ classes, each with min_examples_per_class rows",
+         lambda r, a: [E.ExpectColumnValuesToBeBetween(column=VALID_ROWS, min_value=r.min_examples_per_class),
+                       E.ExpectTableRowCountToBeBetween(min_value=2)]),
+    Rule("label_variants", "variants", "block", "no look-alike labels; blocking when two of them are classes",
+         lambda r, a: [E.ExpectColumnValuesToBeBetween(column=CLASSES, max_value=1),
+                       E.ExpectColumnValuesToBeBetween(column=SPELLINGS, max_value=1)]),
+    Rule("quarantine_rate", "batch", "block", "at most max_quarantine_fraction of the records quarantined",
+         lambda r, a: [E.ExpectColumnMeanToBeBetween(column=QUARANTINED,
+                                                      max_value=r.max_quarantine_fraction)]),
 )
+# fmt: on
 
 RULE_ORDER = {rule.name: i for i, rule in enumerate(RULES)}

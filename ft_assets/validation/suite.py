@@ -239,8 +239,7 @@ def _judge_variants(
             classes = sorted(set(group["label"]) & set(allowed))
             verdict = f"separate classes {classes}" if len(classes) > 1 else "one class"
             details.append(f"{', '.join(parts)}: {verdict}")
-    blocking = not results[0].success
-    ledger.add(rule, results, blocking=blocking, details=tuple(details[:MAX_DETAILS]))
+    ledger.add(rule, results, blocking=not results[0].success, details=tuple(details[:MAX_DETAILS]))
 
 
 def _judge_batch(ledger: _Ledger, rules: ValidationRules) -> None:
@@ -248,12 +247,8 @@ def _judge_batch(ledger: _Ledger, rules: ValidationRules) -> None:
     flags[list(ledger.rejected)] = 1.0
     rule, results = ledger.run_one("batch", pd.DataFrame({QUARANTINED: flags}), rules)
     fraction = float(flags.mean()) if len(flags) else 0.0
-    ledger.add(
-        rule,
-        results,
-        blocking=not results[0].success,
-        figures={"quarantined_fraction": round(fraction, 4), "limit": rules.max_quarantine_fraction},
-    )
+    figures = {"quarantined_fraction": round(fraction, 4), "limit": rules.max_quarantine_fraction}
+    ledger.add(rule, results, blocking=not results[0].success, figures=figures)
 
 
 def _quarantined(rows: pd.DataFrame, rejected: dict[int, tuple[str, str]]) -> pd.DataFrame:
