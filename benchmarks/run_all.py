@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from benchmarks import bench_data, bench_serving, bench_sst2_quality, bench_training_speed
+from benchmarks import bench_data, bench_http, bench_serving, bench_sst2_quality, bench_training_speed
 from benchmarks.common import RESULTS
 
 STEPS = {
@@ -15,6 +15,7 @@ STEPS = {
         ["--sentences", "6000", "--keep", str(RESULTS.parent / ".work" / "sst2-model")]
     ),
     "serving": lambda: bench_serving.main([]),
+    "http": lambda: bench_http.main([]),
     "sst2_full": lambda: bench_sst2_quality.main(["--sentences", "0", "--epochs", "1"]),
 }
 
