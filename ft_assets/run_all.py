@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import yaml
+from ft_serving.production import POINTER_PATH, PRODUCTION_LINK, read_production_pointer
+from ft_serving.spec import REPORT_FILE
 
-from ft_resources import settings
+from ft_resources.artifact_store import ArtifactStore
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,10 +41,9 @@ def main(argv: list[str] | None = None) -> int:
             f"run {result.run_id} failed after {elapsed:.0f} s; `make ui` shows the details", file=sys.stderr
         )
         return 1
-    bundle = settings.production_dir().absolute()
-    report = json.loads((bundle / "report.json").read_text())
+    location, report = production_summary(defs.resources["artifact_store"])
     print(f"\nrun {result.run_id} succeeded in {elapsed:.0f} s")
-    print(f"production bundle: {bundle}")
+    print(f"production bundle: {location}")
     print(
         f"model {report['model_version']} on data {report['data_version']}: "
         f"accuracy {report['accuracy']:.3f}, macro F1 {report['macro_f1']:.3f} "
@@ -57,6 +58,16 @@ def main(argv: list[str] | None = None) -> int:
             f"macro F1 {lexical['macro_f1']:.3f}; fine-tuning margin {margin:+.3f} macro F1"
         )
     return 0
+
+
+def production_summary(store: ArtifactStore) -> tuple[str, dict[str, Any]]:
+    """Where the production bundle is, as a user may read it (credentials masked), and its report."""
+    pointer = read_production_pointer(store.root)
+    if pointer is None:
+        raise RuntimeError(f"the run succeeded but {store.display(POINTER_PATH)} names no production model")
+    # On a local disk the `production` link is the stable path; an object store has only the pointer.
+    shown = PRODUCTION_LINK if store.is_local else pointer.bundle
+    return store.display(shown), store.read_json(f"{pointer.bundle}/{REPORT_FILE}")
 
 
 if __name__ == "__main__":

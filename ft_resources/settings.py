@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ft_serving.locations import ARTIFACTS_DIR_ENV, artifacts_dir, production_dir
+from ft_serving.locations import ARTIFACTS_DIR_ENV, artifacts_dir
 
 __all__ = [
     "ARTIFACTS_DIR_ENV",
@@ -16,7 +16,6 @@ __all__ = [
     "base_model",
     "data_dir",
     "inbox_dir",
-    "production_dir",
 ]
 
 DATA_DIR_ENV = "FT_DATA_DIR"

@@ -13,7 +13,10 @@ def artifacts_dir() -> str:
 
 
 def production_dir() -> Path:
-    """The production bundle's folder, as the pointer names it (the CLI's default model)."""
-    from ft_serving.production import production_bundle_dir  # imports this module: import when called
+    """The production bundle's folder, as the pointer names it (the CLI's default model).
 
-    return production_bundle_dir()
+    On an object-store root the bundle is first synced into the local cache, verified (ft_serving.sync).
+    """
+    from ft_serving.sync import production_bundle  # imports this module: import when called
+
+    return production_bundle()

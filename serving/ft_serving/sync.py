@@ -22,7 +22,7 @@ from ft_serving.bundle import BundleError
 from ft_serving.checksums import mismatches
 from ft_serving.local_writes import staged_dir
 from ft_serving.locations import artifacts_dir
-from ft_serving.production import ProductionError, location, read_production_pointer
+from ft_serving.production import ProductionError, location, production_bundle_dir, read_production_pointer
 
 EXIT_OK = 0
 EXIT_FAILED = 2
@@ -48,12 +48,12 @@ def production_bundle(root: str | None = None, cache: Path | None = None) -> Pat
     A local root is read in place; a remote one is synced into ``cache`` first.
     """
     root = root or artifacts_dir()
+    if not is_remote(root):
+        return production_bundle_dir(root)
     pointer = read_production_pointer(root)
     if pointer is None:
         raise ProductionError("no production model: nothing was promoted under this artifact root yet")
     source = location(root, pointer.bundle)
-    if not is_remote(root):
-        return Path(source)
     if not pointer.files:
         raise SyncError(f"the production pointer lists no checksums for bundle {pointer.model_version}")
     target = (cache or default_cache()) / pointer.model_version

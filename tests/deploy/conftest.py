@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
+import dagster as dg
 import pytest
+from dagster._core.instance.ref import InstanceRef
 
 from tests.deploy.servers import PostgresServer, S3Server, postgres_server, seaweedfs_server
 
 BUCKET = "ft-artifacts"
 LOG_BUCKET = "ft-compute-logs"
+DEPLOY_YAML = Path(__file__).parents[2] / "deploy" / "dagster.yaml"
 # Filled as the servers and the end-to-end runs finish; printed once at the end of the session.
 TIMINGS: dict[str, float] = {}
 
@@ -38,6 +44,28 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("FSSPEC_S3_ENDPOINT_URL", raising=False)
     return s3_server
+
+
+@pytest.fixture
+def deployed_home(
+    tmp_path: Path, postgres: PostgresServer, s3_env: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A DAGSTER_HOME holding deploy/dagster.yaml unchanged, its variables pointing at the test servers."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY_YAML, home / "dagster.yaml")
+    env = {**postgres.env, "DAGSTER_PG_DB": postgres.create_database(f"instance_{uuid.uuid4().hex[:12]}")}
+    env["FT_COMPUTE_LOG_BUCKET"] = LOG_BUCKET
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def deployed_instance(deployed_home: Path) -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(deployed_home))) as instance:
+        yield instance
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import dagster as dg
-import pytest
-from dagster._core.instance.ref import InstanceRef
 
 from tests.deploy.conftest import LOG_BUCKET
-from tests.deploy.servers import PostgresServer, S3Server
-
-DEPLOY_YAML = Path(__file__).parents[2] / "deploy" / "dagster.yaml"
-
-
-@pytest.fixture
-def deployed_home(
-    tmp_path: Path, postgres: PostgresServer, s3_env: S3Server, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    """A DAGSTER_HOME holding deploy/dagster.yaml unchanged, its variables pointing at the test servers."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(DEPLOY_YAML, home / "dagster.yaml")
-    env = {**postgres.env, "DAGSTER_PG_DB": postgres.create_database(f"instance_{tmp_path.name[-12:]}")}
-    env["FT_COMPUTE_LOG_BUCKET"] = LOG_BUCKET
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    return home
-
-
-@pytest.fixture
-def deployed_instance(deployed_home: Path) -> Iterator[dg.DagsterInstance]:
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(deployed_home))) as instance:
-        yield instance
 
 
 @dg.asset(pool="gpu")
