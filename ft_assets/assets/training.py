@@ -1,6 +1,7 @@
 """fine_tuned_model: Hugging Face Trainer fine-tuning on the accelerator resource."""
 
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ def model_version(tokenized: dict[str, Any], config: TrainConfig, base_fingerpri
 def checkpoint_dir_for(store: ArtifactStore, version: str) -> Path:
     if store.is_local:
         return Path(store.uri("checkpoints", version))
-    # Trainer needs a real folder; remote roots checkpoint into the local cache of this machine.
-    return store.local_path("checkpoints").parent / "checkpoints" / version
+    # Trainer needs a real folder; remote roots checkpoint into this machine's temporary folder
+    # (asking the store for a local copy of "checkpoints" would download a folder that does not exist).
+    return Path(tempfile.gettempdir()) / "ft-checkpoints" / version
 
 
 @dg.asset(
