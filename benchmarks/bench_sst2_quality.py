@@ -21,13 +21,16 @@ from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
 from ft_resources.accelerator import AcceleratorResource
 
+# The model kept with --keep is trained at this length; bench_serving builds its bundle.json with it.
+MAX_LENGTH = 64
+
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=6000, help="0 = the whole train file")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
-    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--max-length", type=int, default=MAX_LENGTH)
     parser.add_argument("--keep", type=Path, help="copy the fine-tuned model folder here (for bench_serving)")
     args = parser.parse_args(argv)
     dataset = sst2_dataset(args.sentences or None, max_length=args.max_length)

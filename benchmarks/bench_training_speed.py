@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import torch
+from ft_serving.spec import MODEL_INPUTS
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -35,7 +36,7 @@ from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
 from ft_resources.accelerator import AcceleratorResource
 
-COLUMNS = ["input_ids", "attention_mask", "token_type_ids", "labels"]
+COLUMNS = [*MODEL_INPUTS, "labels"]
 
 
 def bare_trainer(train, steps: int, padded: bool, out: Path) -> tuple[float, int]:

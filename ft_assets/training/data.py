@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import datasets
 import numpy as np
 import pyarrow.compute as pc
-from ft_serving.spec import MODEL_INPUTS
+from ft_serving.spec import MODEL_INPUTS, REQUIRED_INPUTS
 
 # Columns BERT-like classifiers accept; anything else (text, source_file, ...) stays out of batches.
 MODEL_COLUMNS = (*MODEL_INPUTS, "labels")
-REQUIRED_COLUMNS = ("input_ids", "attention_mask", "labels")
+REQUIRED_COLUMNS = (*REQUIRED_INPUTS, "labels")
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 import torch
-from ft_serving.spec import read_spec
+from ft_serving.bundle import open_session
+from ft_serving.spec import MODEL_INPUTS, read_spec
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from ft_assets.export import PARITY_TOLERANCE, ExportError, check_parity, write_serving_files
@@ -33,9 +33,7 @@ def test_export_is_one_self_contained_file_with_dynamic_axes(graphs: tuple[Path,
     inputs = {
         i.name: [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input
     }
-    assert inputs == {
-        name: ["batch", "sequence"] for name in ("input_ids", "attention_mask", "token_type_ids")
-    }
+    assert inputs == {name: ["batch", "sequence"] for name in MODEL_INPUTS}
     assert [o.name for o in model.graph.output] == ["logits"]
     logits_shape = [d.dim_param or d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
     assert logits_shape == ["batch", 3]
@@ -54,13 +52,11 @@ def test_batch_1_and_batch_5_at_different_sequence_lengths(
 ) -> None:
     model = AutoModelForSequenceClassification.from_pretrained(finetuned_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(finetuned_dir)
-    session = ort.InferenceSession(str(graphs[0]), providers=["CPUExecutionProvider"])
+    session = open_session(graphs[0])
     shapes = []
     for texts in (VARIED_TEXTS[:1], VARIED_TEXTS[1:6]):
         encoded = tokenizer(texts, padding=True, return_tensors="np")
-        feeds = {
-            name: encoded[name].astype(np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")
-        }
+        feeds = {name: encoded[name].astype(np.int64) for name in MODEL_INPUTS}
         onnx_logits = session.run(["logits"], feeds)[0]
         with torch.inference_mode():
             torch_logits = model(**{k: torch.from_numpy(v) for k, v in feeds.items()}).logits.numpy()
@@ -86,7 +82,7 @@ def test_parity_needs_texts(finetuned_dir: Path, bundle: Path) -> None:
 def test_bundle_json_describes_the_exported_graph(bundle: Path) -> None:
     spec = read_spec(bundle)
     assert spec.labels == ("billing", "shipping", "technical")
-    assert spec.model_inputs == ("input_ids", "attention_mask", "token_type_ids")
+    assert spec.model_inputs == MODEL_INPUTS  # the tiny BERT takes token_type_ids
     assert (spec.max_length, spec.truncation_side, spec.model_version) == (64, "right", "test-model-1")
     assert json.loads((bundle / "labels.json").read_text()) == {
         "0": "billing",

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import pytest
+from ft_serving.bundle import open_session
 from transformers import AutoTokenizer
 
 from ft_assets.export import check_parity, quantize_int8
@@ -25,7 +25,7 @@ TEXTS = [
 
 def _logits(path: Path, tokenizer_dir: Path) -> np.ndarray:
     encoded = AutoTokenizer.from_pretrained(tokenizer_dir)(TEXTS, padding=True, return_tensors="np")
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = open_session(path)
     return session.run(["logits"], {i.name: encoded[i.name].astype(np.int64) for i in session.get_inputs()})[
         0
     ]
