@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ft_serving.checksums import digest_folder
+from ft_serving.local_writes import write_bytes
 from ft_serving.production import POINTER_PATH, ProductionPointer, bundle_path
 
 from tests.serving.bundle_factory import write_test_bundle
@@ -29,8 +28,4 @@ def promote(root: Path, model_version: str) -> None:
         datetime.now(UTC).isoformat(timespec="seconds"),
         files=digest_folder(folder),
     )
-    target = root / POINTER_PATH
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".production.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pointer.to_json())
-    Path(tmp).replace(target)
+    write_bytes(root / POINTER_PATH, pointer.to_json())  # the atomic write the registry uses
