@@ -25,6 +25,7 @@ import dagster as dg
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from ft_serving import local_writes
+from ft_serving.production import location
 from pydantic import Field
 
 from ft_resources import settings
@@ -59,10 +60,7 @@ class ArtifactStore(dg.ConfigurableResource):
         return isinstance(self._fs, LocalFileSystem)
 
     def uri(self, *parts: str) -> str:
-        base = self.root.rstrip("/")
-        if self.is_local:
-            return str(Path(base.removeprefix("file://")).absolute().joinpath(*parts))
-        return "/".join([base, *parts])
+        return location(self.root, "/".join(parts))
 
     def display(self, rel_or_uri: str) -> str:
         """The location with any credentials masked: what logs and metadata may show."""

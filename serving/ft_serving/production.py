@@ -78,7 +78,7 @@ def location(root: str, rel: str) -> str:
     fs, _ = fsspec.core.url_to_fs(root)
     if isinstance(fs, LocalFileSystem):
         return str(Path(root.removeprefix("file://")).absolute() / rel)
-    return f"{root.rstrip('/')}/{rel}"
+    return "/".join(part for part in (root.rstrip("/"), rel) if part)
 
 
 def read_production_pointer(root: str | None = None) -> ProductionPointer | None:
