@@ -74,14 +74,19 @@ class Registry:
         return pointer, self.store.local_path(pointer.bundle)
 
     def publish(self, bundle: Path, entry: dict[str, Any]) -> dict[str, Any]:
-        """Archive ``bundle`` under its version (once), then switch production to it."""
+        """Archive ``bundle`` under its version (once), then switch production to it.
+
+        A version promoted before keeps its first archived copy; the checksums recorded are the
+        archived files', which are the ones production serves.
+        """
         rel = bundle_path(entry["model_version"])
         if not self.store.exists(rel):
             with self.store.write_dir(rel, replace=False) as staging:
                 for item in Path(bundle).iterdir():
                     if item.is_file():
                         shutil.copyfile(item, staging / item.name)
-        return self._switch({**entry, "action": "promote"}, digest_folder(bundle))
+        files = digest_folder(self.store.local_path(rel))
+        return self._switch({**entry, "action": "promote"}, files)
 
     def record_rejection(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.store.lock(LOCK):

@@ -54,3 +54,16 @@ def test_a_lost_pointer_with_promotions_on_record_is_an_error_not_a_first_model(
         registry.champion()
     registry.rollback("v1")
     assert registry.champion()[0].model_version == "v1"
+
+
+def test_a_version_promoted_again_keeps_its_first_archived_copy_and_checksums(registry, tmp_path):
+    first = fake_bundle(tmp_path / "first", "v1")
+    registry.publish(first, {"model_version": "v1"})
+    registry.publish(fake_bundle(tmp_path / "b2", "v2"), {"model_version": "v2"})
+    again = fake_bundle(tmp_path / "again", "v1")
+    (again / "MODEL_CARD.md").write_text("a card written for the second promotion")
+    registry.publish(again, {"model_version": "v1"})
+    assert not registry.store.exists("registry/v1/MODEL_CARD.md")  # immutable: the first copy serves
+    registry.rollback("v2")
+    registry.rollback("v1")  # the recorded checksums are the archived files', so this verifies
+    assert read_production_pointer(registry.store.root).files == registry.entries()[-1]["files"]
