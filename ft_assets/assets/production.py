@@ -74,46 +74,52 @@ def production_model(
     texts, truth = test["text"], [names[i] for i in test["labels"]]
     challenger_dir = artifact_store.local_path(onnx_model["path"])
     challenger = score_bundle(challenger_dir, texts, truth, config.metric)
-    try:
-        current = registry.champion()
-    except RegistryError as error:
-        raise dg.Failure(str(error)) from None
-    champion_version = None
-    champion = None
-    if current is not None:
-        pointer, champion_dir = current
-        champion_version = pointer.model_version
-        champion = score_bundle(champion_dir, texts, truth, config.metric)
-    decision = decide(
-        challenger, champion, config.metric, config.tolerance, beats_baseline=_baseline_pair(config, report)
-    )
-    entry = {
-        "model_version": onnx_model["model_version"],
-        "data_version": report["data_version"],
-        "metric": config.metric,
-        "challenger_score": challenger,
-        "champion_version": champion_version,
-        "champion_score": champion,
-        "reason": decision.reason,
-        "metrics": {k: report[k] for k in ("accuracy", "macro_f1", "macro_precision", "macro_recall")},
-    }
-    already_live = decision.promote and champion_version == onnx_model["model_version"]
-    if already_live:
-        # A retrain on unchanged data (the weekly schedule) rebuilds the same version: say so, move nothing.
-        context.log.info(f"model {champion_version} is already in production; nothing to move")
-    elif decision.promote:
-        with tempfile.TemporaryDirectory(prefix="ft-bundle-") as tmp:
-            bundle = Path(tmp)
-            for item in challenger_dir.iterdir():
-                if item.is_file():
-                    shutil.copyfile(item, bundle / item.name)
-            (bundle / REPORT_FILE).write_text(json.dumps(report, indent=2))
-            (bundle / MODEL_CARD_FILE).write_text(render_model_card(report, onnx_model, decision.reason))
-            registry.publish(bundle, entry)
-        context.log.info(f"promoted {onnx_model['model_version']}: {decision.reason}")
-    else:
-        registry.record_rejection(entry)
-        context.log.warning(f"kept {champion_version}: {decision.reason}")
+    # Read the champion, decide and switch as one step: no other promotion may move production between.
+    with registry.exclusive():
+        try:
+            current = registry.champion()
+        except RegistryError as error:
+            raise dg.Failure(str(error)) from None
+        champion_version = None
+        champion = None
+        if current is not None:
+            pointer, champion_dir = current
+            champion_version = pointer.model_version
+            champion = score_bundle(champion_dir, texts, truth, config.metric)
+        decision = decide(
+            challenger,
+            champion,
+            config.metric,
+            config.tolerance,
+            beats_baseline=_baseline_pair(config, report),
+        )
+        entry = {
+            "model_version": onnx_model["model_version"],
+            "data_version": report["data_version"],
+            "metric": config.metric,
+            "challenger_score": challenger,
+            "champion_version": champion_version,
+            "champion_score": champion,
+            "reason": decision.reason,
+            "metrics": {k: report[k] for k in ("accuracy", "macro_f1", "macro_precision", "macro_recall")},
+        }
+        already_live = decision.promote and champion_version == onnx_model["model_version"]
+        if already_live:
+            # A retrain on unchanged data (the weekly schedule) rebuilds the same version: nothing moves.
+            context.log.info(f"model {champion_version} is already in production; nothing to move")
+        elif decision.promote:
+            with tempfile.TemporaryDirectory(prefix="ft-bundle-") as tmp:
+                bundle = Path(tmp)
+                for item in challenger_dir.iterdir():
+                    if item.is_file():
+                        shutil.copyfile(item, bundle / item.name)
+                (bundle / REPORT_FILE).write_text(json.dumps(report, indent=2))
+                (bundle / MODEL_CARD_FILE).write_text(render_model_card(report, onnx_model, decision.reason))
+                registry.publish(bundle, entry)
+            context.log.info(f"promoted {onnx_model['model_version']}: {decision.reason}")
+        else:
+            registry.record_rejection(entry)
+            context.log.warning(f"kept {champion_version}: {decision.reason}")
     production_version = onnx_model["model_version"] if decision.promote else champion_version
     bundle_uri = artifact_store.uri(bundle_path(production_version)) if production_version else None
     outcome = "already in production" if already_live else "promoted" if decision.promote else "kept champion"

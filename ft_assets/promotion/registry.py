@@ -10,8 +10,10 @@ one run at a time.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,20 @@ class RegistryError(RuntimeError):
 class Registry:
     def __init__(self, store: ArtifactStore) -> None:
         self.store = store
+        self._held = False
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the writers' lock, re-entrantly, across a read-decide-switch sequence."""
+        if self._held:
+            yield
+            return
+        with self.store.lock(LOCK):
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
 
     def entries(self) -> list[dict[str, Any]]:
         """The log, oldest first: every promotion, rejection and rollback."""
@@ -89,7 +105,7 @@ class Registry:
         return self._switch({**entry, "action": "promote"}, files)
 
     def record_rejection(self, entry: dict[str, Any]) -> dict[str, Any]:
-        with self.store.lock(LOCK):
+        with self.exclusive():
             self._repair()
             return self._append({**entry, "action": "reject"})
 
@@ -106,7 +122,7 @@ class Registry:
         return self._switch({"model_version": version, "action": "rollback"}, files)
 
     def _switch(self, entry: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
-        with self.store.lock(LOCK):
+        with self.exclusive():
             self._repair()
             stamped = _stamp({**entry, "files": files})
             version = stamped["model_version"]

@@ -115,3 +115,26 @@ def test_kill_9_at_any_step_leaves_the_old_or_the_new_production(tmp_path):
         assert served_version(root) == read_production_pointer(str(root)).model_version == "old"
         assert not [p.name for p in root.rglob(".*") if p.name != ".lock"], f"killed at step {step}"
     assert step > 5  # bundle, pointer, log entry, symlink: each was a kill point
+
+
+def _gate_like(root: str, folder: str, version: str) -> None:
+    registry = Registry(ArtifactStore(root=root))
+    with registry.exclusive():
+        pointer = registry.pointer()
+        time.sleep(0.2)  # scoring the champion takes a while; nobody may switch production meanwhile
+        bundle = fake_bundle(Path(folder) / version, version)
+        registry.publish(bundle, {"model_version": version, "champion_version": pointer.model_version})
+
+
+def test_each_decision_is_taken_against_the_production_it_replaces(tmp_path):
+    root = tmp_path / "artifacts"
+    publish(str(root), fake_bundle(tmp_path / "v0", "v0"), "v0")
+    procs = [FORK.Process(target=_gate_like, args=(str(root), str(tmp_path), f"g{i}")) for i in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=60)
+    assert [proc.exitcode for proc in procs] == [0] * 4
+    promotions = [e for e in Registry(ArtifactStore(root=str(root))).entries() if e["action"] == "promote"]
+    replaced = [e["champion_version"] for e in promotions[1:]]
+    assert replaced == [e["model_version"] for e in promotions[:-1]]
