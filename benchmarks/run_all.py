@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 import sys
 
-from benchmarks import bench_data, bench_http, bench_serving, bench_sst2_quality, bench_training_speed
+from benchmarks import (
+    bench_data,
+    bench_http,
+    bench_methods,
+    bench_serving,
+    bench_sst2_quality,
+    bench_training_speed,
+)
 from benchmarks.common import RESULTS
 
 STEPS = {
@@ -16,6 +23,7 @@ STEPS = {
     ),
     "serving": lambda: bench_serving.main([]),
     "http": lambda: bench_http.main([]),
+    "methods": lambda: bench_methods.main([]),
     "sst2_full": lambda: bench_sst2_quality.main(["--sentences", "0", "--epochs", "1"]),
 }
 

@@ -1,4 +1,4 @@
-"""fine_tuned_model: Hugging Face Trainer fine-tuning on the accelerator resource."""
+"""fine_tuned_model: Hugging Face Trainer fine-tuning, launched through Dagster Pipes."""
 
 import shutil
 import tempfile
@@ -6,16 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from datasets import load_from_disk
+from dagster._core.pipes.client import PipesClientCompletedInvocation
 
 from ft_assets.assets.metadata import md_table
 from ft_assets.tokenizing.versioning import combine
 from ft_assets.training.config import TrainConfig
-from ft_assets.training.trainer import train_classifier
+from ft_assets.training.entrypoint import OUTCOME_MESSAGE
+from ft_assets.training.job import TrainJob
 from ft_resources.accelerator import AcceleratorResource
 from ft_resources.artifact_store import ArtifactStore
 from ft_resources.base_model import BaseModelSource
 from ft_resources.k8s import gpu_op_tags
+from ft_resources.training_launcher import TrainingLauncher
 
 
 def model_version(tokenized: dict[str, Any], config: TrainConfig, base_fingerprint: str) -> str:
@@ -33,7 +35,7 @@ def checkpoint_dir_for(store: ArtifactStore, version: str) -> Path:
 @dg.asset(
     group_name="training",
     kinds={"pytorch", "huggingface"},
-    code_version="1",
+    code_version="2",
     pool="gpu",
     op_tags=gpu_op_tags(),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=15),
@@ -41,7 +43,9 @@ def checkpoint_dir_for(store: ArtifactStore, version: str) -> Path:
         "The base model fine-tuned for sequence classification on tokenized_dataset's train split with the "
         "Hugging Face Trainer: dynamic padding, length-grouped batches, evaluation every epoch on the "
         "validation split, early stopping and the best checkpoint kept. A killed run resumes from its last "
-        "checkpoint. Saved as safetensors + tokenizer + label map."
+        "checkpoint. Saved as safetensors + tokenizer + label map. The method (head_only, partial, full, "
+        "lora) is one config switch; the training_launcher resource runs it in a subprocess, under torchrun "
+        "or in a Kubernetes GPU pod, reporting back through Dagster Pipes."
     ),
 )
 def fine_tuned_model(
@@ -51,8 +55,8 @@ def fine_tuned_model(
     base_model: BaseModelSource,
     accelerator: AcceleratorResource,
     artifact_store: ArtifactStore,
+    training_launcher: TrainingLauncher,
 ) -> dg.Output[dict[str, Any]]:
-    device = accelerator.resolve()
     fingerprint = base_model.fingerprint()
     if fingerprint != tokenized_dataset["base_model_fingerprint"]:
         raise dg.Failure(
@@ -60,23 +64,22 @@ def fine_tuned_model(
             f"but the base model is now {base_model.name_or_path}; re-materialize tokenized_dataset first."
         )
     version = model_version(tokenized_dataset, config, fingerprint)
-    dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
     checkpoints = checkpoint_dir_for(artifact_store, version)
     rel = f"fine_tuned_model/{version}"
     with artifact_store.write_dir(rel) as staging:
-        outcome = train_classifier(
-            dataset,
-            tokenized_dataset["label_names"],
-            base_model.resolve(),
-            config,
-            device,
-            output_dir=staging / "model",
-            checkpoint_dir=checkpoints,
-            log=context.log.info,
+        job = TrainJob(
+            dataset_path=str(artifact_store.local_path(tokenized_dataset["path"])),
+            tokenized_max_length=tokenized_dataset["max_length"],
+            label_names=tokenized_dataset["label_names"],
+            base_model=base_model.resolve(),
+            config=config.model_dump(),
+            accelerator=accelerator.model_dump(),
+            output_dir=str(staging),
+            checkpoint_dir=str(checkpoints),
         )
-        for item in (staging / "model").iterdir():
-            item.replace(staging / item.name)
-        (staging / "model").rmdir()
+        invocation = training_launcher.run(context, job)
+        outcome = _outcome(invocation)
+        reported = invocation.get_materialize_result().metadata or {}
     # The checkpoints exist to survive a crash; once the model is published they are dead weight.
     shutil.rmtree(checkpoints, ignore_errors=True)
     manifest = {
@@ -89,29 +92,27 @@ def fine_tuned_model(
         # The data owns max_length (tokenized_dataset's config); export writes it into bundle.json.
         "max_length": tokenized_dataset["max_length"],
         "config": config.model_dump(),
-        "training": {k: v for k, v in outcome.summary().items() if k != "model_dir"},
-        "log_history": outcome.log_history,
+        "training": outcome["summary"],
+        "fine_tuning": outcome["fine_tuning"],
+        "log_history": outcome["log_history"],
     }
     evaluations = [
-        {k: round(v, 4) if isinstance(v, float) else v for k, v in e.items()} for e in outcome.evaluations
+        {k: round(v, 4) if isinstance(v, float) else v for k, v in e.items()} for e in outcome["evaluations"]
     ]
     return dg.Output(
         manifest,
         metadata={
+            **reported,
             "model_version": dg.MetadataValue.text(version),
             "model_path": dg.MetadataValue.path(manifest["path"]),
-            "device": dg.MetadataValue.text(device.device_name),
-            "precision": dg.MetadataValue.text(device.precision),
-            "train_seconds": dg.MetadataValue.float(round(outcome.train_seconds, 1)),
-            "samples_per_second": dg.MetadataValue.float(round(outcome.train_samples_per_second, 2)),
-            "tokens_per_second": dg.MetadataValue.float(round(outcome.train_tokens_per_second, 1)),
-            "epochs_completed": dg.MetadataValue.float(round(outcome.epochs_completed, 2)),
-            "global_step": dg.MetadataValue.int(outcome.global_step),
-            f"best_{outcome.metric_name}": dg.MetadataValue.float(
-                round(float(outcome.best_metric or 0.0), 4)
-            ),
-            "resumed_from_step": dg.MetadataValue.int(outcome.resumed_from_step or 0),
             "validation_per_epoch": md_table(evaluations, list(evaluations[0]) if evaluations else []),
             "data_version": dg.MetadataValue.text(tokenized_dataset["data_version"]),
         },
     )
+
+
+def _outcome(invocation: PipesClientCompletedInvocation) -> dict[str, Any]:
+    messages = [m for m in invocation.get_custom_messages() if m.get("type") == OUTCOME_MESSAGE]
+    if not messages:
+        raise dg.Failure("the training process ended without reporting its outcome through Pipes")
+    return messages[-1]

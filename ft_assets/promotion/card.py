@@ -68,6 +68,7 @@ Text classifier fine-tuned from `{report["base_model"]}` by the ft-pipeline Dags
 - Data version (hash of the train/validation/test texts and labels): `{report["data_version"]}`
 - Labels (id -> label): {", ".join(f"{k}: {v}" for k, v in labels.items())}
 - Promotion: {decision_reason}
+- Fine-tuning: {_fine_tuning(report.get("fine_tuning") or {})}
 
 ## Test-split metrics ({report["n_test"]} texts)
 {metrics}
@@ -117,3 +118,15 @@ def _bundle_table(spec: BundleSpec) -> str:
 
 def _dropped(spec: BundleSpec) -> str:
     return "end" if spec.truncation_side == "right" else "beginning"
+
+
+def _fine_tuning(tuning: dict[str, Any]) -> str:
+    """Which method trained the model, how many parameters it trained and, for LoRA, the adapter size."""
+    if not tuning:
+        return "not recorded"
+    adapter = tuning.get("adapter_bytes")
+    merged = f"; the {adapter / 1024:.0f} KiB adapter is merged into the weights" if adapter else ""
+    return (
+        f"`{tuning['method']}`, {tuning['trainable_parameters']:,} of {tuning['total_parameters']:,} "
+        f"parameters trained ({tuning['detail']}){merged}"
+    )

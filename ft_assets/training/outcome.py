@@ -35,6 +35,8 @@ class TrainOutcome:
     feature_cache_seconds: float = 0.0  # head_only with cached features: the one encoder pass
     world_size: int = 1
     peak_memory_mb: float = 0.0  # this process's peak resident memory (GPU memory on CUDA)
+    device_name: str = ""
+    rank_digests: list[str] = field(default_factory=list)  # under torchrun: each rank's parameter hash
 
     @property
     def train_losses(self) -> list[dict[str, float]]:

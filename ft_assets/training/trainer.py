@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import resource
 import time
 from collections.abc import Callable, Sequence
@@ -11,6 +12,7 @@ from typing import Any
 
 import datasets
 import torch
+import torch.distributed as dist
 from transformers import (
     DataCollatorWithPadding,
     EarlyStoppingCallback,
@@ -76,8 +78,9 @@ def train_classifier(
         train_seconds = max(time.perf_counter() - train_started - counters.overhead_seconds, 1e-9)
         # load_best_model_at_end has already swapped the best checkpoint's weights into trainer.model
         # (for cached features: into the model's own head module, which FeatureHead wraps).
+        trained = setup.model if setup.cached_features else trainer.model
+        digests = _rank_digests(trained) if trainer.args.world_size > 1 else []
         if trainer.is_world_process_zero():
-            trained = setup.model if setup.cached_features else trainer.model
             save_model_dir(plain_model(trained), setup.tokenizer, output_dir)
 
     state = trainer.state
@@ -106,6 +109,8 @@ def train_classifier(
         feature_cache_seconds=setup.feature_cache_seconds,
         world_size=trainer.args.world_size,
         peak_memory_mb=_peak_memory_mb(device),
+        device_name=device.device_name,
+        rank_digests=digests,
     )
     log(
         f"done: step {outcome.global_step}, epoch {outcome.epochs_completed:.2f}, best {outcome.metric_name} "
@@ -198,6 +203,17 @@ def _build_trainer(
     # With tqdm disabled the Trainer prints every log dict to stdout; ProgressCallback reports instead.
     trainer.remove_callback(PrinterCallback)
     return _Setup(trainer, model, tokenizer, method, cached, cache_seconds)
+
+
+def _rank_digests(model: torch.nn.Module) -> list[str]:
+    """Every rank's hash of its parameters, gathered on all ranks: DDP must have kept them identical."""
+    digest = hashlib.sha256()
+    for name, parameter in sorted(model.named_parameters()):
+        digest.update(name.encode())
+        digest.update(parameter.detach().float().cpu().numpy().tobytes())
+    gathered: list[str | None] = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, digest.hexdigest()[:16])
+    return [str(item) for item in gathered]
 
 
 def _peak_memory_mb(device: DeviceSettings) -> float:

@@ -159,3 +159,18 @@ def test_batch_predictions_scores_the_inbox(graph):
     assert set(frame["label"]) <= {"billing", "shipping", "technical"}
     assert frame[["p_billing", "p_shipping", "p_technical"]].sum(axis=1).round(5).eq(1).all()
     assert frame["model_version"].eq(production["production_version"]).all()
+
+
+def test_training_reports_through_pipes_and_the_card_names_the_method(graph):
+    root, instance, result = graph
+    event = instance.get_latest_materialization_event(dg.AssetKey("fine_tuned_model"))
+    trained = {name: value.value for name, value in event.asset_materialization.metadata.items()}
+    assert (trained["method"], trained["world_size"], trained["ranks_in_sync"]) == ("full", 1, True)
+    assert trained["trainable_parameters"] == trained["total_parameters"] > 0
+    assert trained["checkpoint_dir"].endswith(trained["model_version"])
+    # The training process's progress lines reached the run's log through Pipes.
+    lines = [record.user_message for record in instance.all_logs(result.run_id)]
+    assert any(line.startswith("training for ") for line in lines)
+    assert any(line.startswith("method full: ") for line in lines)
+    card = (root / "artifacts" / "production" / "MODEL_CARD.md").read_text()
+    assert f"Fine-tuning: `full`, {trained['trainable_parameters']:,} of" in card

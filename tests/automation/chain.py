@@ -1,8 +1,9 @@
 """One pass of the real automation over the whole graph: sensor, daemon ticks, and the launched runs.
 
 Training is the slow part, so the package shares one pass (see conftest.trained_chain). The training
-step crashes once after its first checkpoint, from the test side: `train_classifier` is wrapped to add
-a Trainer callback, and the retry delay is shortened; production code carries no test hook.
+step crashes once after its first checkpoint, from the test side: training runs in process (the same
+Pipes entry point), its `train_classifier` is wrapped to add a Trainer callback, and the retry delay is
+shortened; production code carries no test hook.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import dagster as dg
 import pytest
 from transformers import TrainerCallback
 
-import ft_assets.assets.training as training_asset
+import ft_assets.training.entrypoint as training_entrypoint
 from ft_assets.automation import new_data_sensor
 from ft_assets.definitions import ALL_ASSETS
 from tests.automation.conftest import evaluate, materialize
@@ -64,7 +65,7 @@ def training_op() -> dg.OpDefinition:
 def run_chain(
     defs: dg.Definitions, instance: dg.DagsterInstance, artifacts: Path, mp: pytest.MonkeyPatch
 ) -> ChainRun:
-    real_train = training_asset.train_classifier
+    real_train = training_entrypoint.train_classifier
     calls: list[int] = []
 
     def crash_first_attempt(*args: Any, **kwargs: Any) -> Any:
@@ -73,7 +74,7 @@ def run_chain(
             kwargs["callbacks"] = [*kwargs.get("callbacks", ()), CrashAfterFirstCheckpoint()]
         return real_train(*args, **kwargs)
 
-    mp.setattr(training_asset, "train_classifier", crash_first_attempt)
+    mp.setattr(training_entrypoint, "train_classifier", crash_first_attempt)
     policy = training_op().retry_policy
     # Same number of retries as production, without production's 15 s wait.
     mp.setattr(training_op(), "_retry_policy", dg.RetryPolicy(max_retries=policy.max_retries, delay=0.1))

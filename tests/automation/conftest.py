@@ -11,6 +11,7 @@ import pytest
 from ft_assets.definitions import ALL_ASSETS, SCHEDULES, SENSORS
 from ft_assets.resources import build_resources
 from ft_resources.settings import ARTIFACTS_DIR_ENV, DATA_DIR_ENV, INBOX_DIR_ENV
+from ft_resources.training_launcher import TrainingLauncher
 from tests.assets.conftest import make_rows, write_csv, write_jsonl
 
 RAW = dg.AssetKey("raw_examples")
@@ -79,6 +80,10 @@ def trained_chain(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path
         mp.setenv(DATA_DIR_ENV, str(folder))
         mp.setenv(ARTIFACTS_DIR_ENV, str(artifacts))
         mp.setenv(INBOX_DIR_ENV, str(root / "inbox"))
-        resources = build_resources(artifacts_root=str(artifacts), base_model=str(tiny_model_dir))
+        resources = build_resources(
+            artifacts_root=str(artifacts),
+            base_model=str(tiny_model_dir),
+            training_launcher=TrainingLauncher(mode="in_process"),
+        )
         chain_defs = dg.Definitions(assets=ALL_ASSETS, sensors=SENSORS, resources=resources)
         yield run_chain(chain_defs, inst, artifacts, mp)
