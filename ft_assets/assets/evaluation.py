@@ -73,7 +73,8 @@ def evaluation_report(
         "base_model": fine_tuned_model["base_model"],
         "labels": {str(i): label for i, label in enumerate(labels)},
     }
-    report_json = report.to_json_dict(lineage)
+    # How the model was trained (method, parameters trained, adapter size) travels to the model card.
+    report_json = report.to_json_dict({**lineage, "fine_tuning": fine_tuned_model.get("fine_tuning", {})})
     confusion = confusion_matrix_png(report, labels)
     curves = training_curves_png(fine_tuned_model["log_history"])
     markdown = render_report_md(
