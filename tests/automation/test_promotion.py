@@ -14,6 +14,7 @@ import dagster as dg
 import pytest
 from ft_serving.bundle import LABELS_FILE, REPORT_FILE
 from ft_serving.production import POINTER_PATH
+from ft_serving.spec import SPEC_FILE
 
 from ft_assets.assets.production import PROMOTION_POOL, production_model
 from ft_assets.promotion import rollback
@@ -32,10 +33,13 @@ def bundle_copy(chain, name: str, version: str, rotate_labels: bool = False) -> 
     """The trained ONNX folder under a new version; rotated labels make a same-graph, worse model."""
     target = Path(shutil.copytree(trained_manifest(chain)["path"], chain.artifacts / "crafted" / name))
     labels = json.loads((target / LABELS_FILE).read_text())
+    spec = json.loads((target / SPEC_FILE).read_text())
     if rotate_labels:
         names = list(labels.values())
         labels = dict(zip(labels, names[1:] + names[:1], strict=True))
         (target / LABELS_FILE).write_text(json.dumps(labels))
+        spec["labels"] = list(labels.values())
+    (target / SPEC_FILE).write_text(json.dumps({**spec, "model_version": version}))
     (target / REPORT_FILE).write_text(json.dumps({"model_version": version}))
     return target
 
