@@ -232,7 +232,7 @@ def seaweedfs_server(buckets: tuple[str, ...]) -> Iterator[S3Server]:
         str(weed), "mini", f"-dir={root / 'data'}", f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}",
         "-admin.ui=false", "-webdav=false", "-master.telemetry=false", f"-s3.port={s3_port}",
         "-s3.port.iceberg=0", "-s3.port.lance=0", f"-bucket={','.join(buckets)}",
-        "-volume.preStopSeconds=0",
+        "-volume.preStopSeconds=0", "-s3.idleTimeout=2",
         f"-filer.localSocket={root / 'filer.sock'}", f"-s3.localSocket={root / 's3.sock'}",
         *(f"-{name}={port}" for name, port in ports.items()),
     ]  # fmt: skip

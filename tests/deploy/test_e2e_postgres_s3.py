@@ -101,6 +101,9 @@ def on_postgres_and_s3(
 def test_the_whole_graph_on_postgres_and_s3(on_postgres_and_s3: GraphRun, postgres, tmp_path, capsys):
     graph = on_postgres_and_s3
     TIMINGS["graph on PostgreSQL + S3"] = graph.seconds
+    steps = graph.instance.get_run_step_stats(graph.run.run_id)
+    for step in sorted(steps, key=lambda s: s.end_time - s.start_time, reverse=True)[:3]:
+        TIMINGS[f"  its step {step.step_key}"] = step.end_time - step.start_time
     assert graph.requested == DOWNSTREAM
     assert graph.requested_after_unchanged_rerun == set()
     instance = graph.instance
