@@ -4,8 +4,10 @@ Every message is composed from templates written for this project: a problem cla
 ask for the intent, optional opener/context/detail/closer sentences in one of three tones, slot
 fillers (products, order numbers, dates, amounts, devices, error codes), then surface noise
 (paraphrased cue words, typos, casing, emoji). Vocabulary overlaps between classes on purpose:
-about 7% of messages mention two intents but carry one label, and about 20% are underspecified
-("problem with my order") with wording shared by several intents.
+about a third of messages are contrasts that name two intents and dismiss one of them ("I don't
+need a refund, I need the parcel delivered"), so that negation and word order, not the words
+present, decide the label; about 7% mention two intents and say which is the main one; about 4%
+are underspecified ("problem with my order") with wording shared by several intents.
 
 Deterministic: the same seed always writes byte-identical files.
 
@@ -37,8 +39,11 @@ MAX_CHARS = 600
 AMBIGUOUS_RATE = 0.11
 TYPO_RATE = 0.045  # per eligible word
 EMOJI_RATE = 0.07
-TERSE_SHARE = 0.14
-VAGUE_SHARE = 0.19
+TERSE_SHARE = 0.12
+VAGUE_SHARE = 0.04
+# Contrasts: two intents' topics in one message, one of them dismissed. The same words appear under
+# both labels, so a bag of words cannot tell them apart; the sentence structure can.
+CONTRAST_SHARE = 0.36
 GENERIC_ASK_SHARE = 0.45
 PARAPHRASE_RATE = 0.5
 NEIGHBOUR_DETAIL_RATE = 0.5
@@ -783,6 +788,67 @@ EMOJI: dict[str, list[str]] = {
     "angry": ["😡", "🤬", "😤", "👎", "😠"],
     "terse": ["🤔", "😕", "❓", "🙃"],
 }
+# What the customer needs (the label) and what a dismissed decoy is about, per intent. Each is a
+# noun phrase that fits every CONTRAST_TEMPLATES slot.
+TOPICS: dict[str, list[str]] = {
+    "billing": [
+        "the charge on my card",
+        "my invoice",
+        "the amount on my bill",
+        "the payment I made",
+        "the price I was billed",
+        "the renewal fee",
+    ],
+    "shipping": [
+        "my parcel",
+        "the delivery",
+        "the tracking of my order",
+        "the courier",
+        "the shipping address",
+        "when my order will arrive",
+    ],
+    "technical_issue": [
+        "the app crashing",
+        "the error message",
+        "the bug in the app",
+        "the {gadget} not connecting",
+        "the website freezing",
+        "the update that broke the app",
+    ],
+    "account_access": [
+        "my password",
+        "the login",
+        "access to my account",
+        "the locked account",
+        "the verification code",
+        "signing in",
+    ],
+    "refund_request": [
+        "a refund",
+        "my money back",
+        "the refund",
+        "a reimbursement",
+        "getting paid back",
+        "a credit back to my card",
+    ],
+}
+# {want}: the labelled intent's topic; {decoy}: another intent's, dismissed. Both orders occur, so
+# neither position decides the label either.
+CONTRAST_TEMPLATES = [
+    "I don't need help with {decoy}, I need help with {want}",
+    "this isn't about {decoy}, it's about {want}",
+    "not asking about {decoy}; I'm asking about {want}",
+    "forget {decoy}, {want} is what I need sorted",
+    "{want} is what I need sorted, not {decoy}",
+    "{decoy} is fine now. The problem is {want}",
+    "the problem is {want}. {decoy} is fine now",
+    "I already dealt with {decoy} myself, so now it's only {want}",
+    "my question is about {want}, not about {decoy}",
+    "nothing wrong with {decoy}, but {want} is a mess",
+    "{decoy} was never the issue. {want} is",
+    "please ignore my last message about {decoy}, I meant {want}",
+]
+
 AMBIGUOUS_JOINERS = [
     # A second intent is mentioned alongside the labelled one ({pri}), before or after it.
     "{sec}, but more importantly {pri}.",
@@ -886,7 +952,7 @@ def _article(text: str) -> str:
 
 
 def compose(label: str, rng: random.Random, allow_newlines: bool) -> tuple[str, str]:
-    """One message for the label; returns (text, kind) where kind is terse/vague/ambiguous/medium/long."""
+    """One message for the label; returns (text, kind): terse/vague/contrast/ambiguous/medium/long."""
     tone = rng.choices(["polite", "angry", "terse"], weights=[5, 2, 3])[0]
     slots = make_slots(rng)
 
@@ -909,6 +975,26 @@ def compose(label: str, rng: random.Random, allow_newlines: bool) -> tuple[str, 
         core = _sentence(rng.choice(VAGUE_BY_LABEL[label]))
         if rng.random() < 0.5:
             tail.append(rng.choice(GENERIC_ASKS))
+    elif shape < TERSE_SHARE + VAGUE_SHARE + CONTRAST_SHARE:  # two topics, one dismissed
+        kind = "contrast"
+        decoy = rng.choice([lab for lab in LABELS if lab != label])
+        core = _sentence(
+            rng.choice(CONTRAST_TEMPLATES).format(
+                want=rng.choice(TOPICS[label]), decoy=rng.choice(TOPICS[decoy])
+            )
+        )
+        core = ". ".join(_cap(part) for part in core.split(". "))
+        opener = rng.choice(OPENERS[tone])
+        if opener and rng.random() < 0.6:
+            head.append(opener)
+        if rng.random() < 0.3:
+            context = rng.sample(CONTEXT, k=1)
+        # Only intent-neutral asks and closers: a class-specific one would hand the label to the words.
+        if rng.random() < 0.5:
+            tail.append(rng.choice(GENERIC_ASKS))
+        closer = rng.choice(CLOSERS[tone])
+        if closer and rng.random() < 0.5:
+            tail.append(closer)
     else:
         problem, borrowed = _problem(label, rng)
         long_form = shape > 0.68
@@ -1045,9 +1131,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
 
-    rng = random.Random(args.seed)
-    batches, kinds = generate(rng)
-    batches["support_2026_02.jsonl"] = add_bad_rows(batches["support_2026_02.jsonl"], rng)
+    batches, kinds = generate(random.Random(args.seed))
+    # Its own draw, so the bad rows' lines do not move when the message templates change.
+    batches["support_2026_02.jsonl"] = add_bad_rows(
+        batches["support_2026_02.jsonl"], random.Random(args.seed)
+    )
 
     args.out.mkdir(parents=True, exist_ok=True)
     for name, rows in batches.items():
