@@ -72,6 +72,8 @@ def evaluation_report(
         "data_version": tokenized_dataset["data_version"],
         "base_model": fine_tuned_model["base_model"],
         "labels": {str(i): label for i, label in enumerate(labels)},
+        # The length the test texts were cut to; the bundle must serve at this one (bundle.json).
+        "max_length": tokenized_dataset["max_length"],
     }
     # How the model was trained (method, parameters trained, adapter size) travels to the model card.
     report_json = report.to_json_dict({**lineage, "fine_tuning": fine_tuned_model.get("fine_tuning", {})})

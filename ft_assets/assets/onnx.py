@@ -75,6 +75,12 @@ def onnx_model(
         )
         if list(spec.labels) != label_names:
             raise dg.Failure(f"the model's labels {list(spec.labels)} are not the data's {label_names}")
+        evaluated_at = evaluation_report["report"].get("max_length")
+        if evaluated_at != spec.max_length:
+            raise dg.Failure(
+                f"evaluation_report scored the model with texts cut at {evaluated_at} tokens, but it was "
+                f"trained at {spec.max_length}; materialize evaluation_report again"
+            )
         parity = check_parity(
             model_dir, out, validation_texts[: config.parity_texts], config.parity_tolerance
         )

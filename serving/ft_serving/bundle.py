@@ -85,12 +85,7 @@ def load_bundle(bundle_dir: Path | str, *, int8: bool = False, threads: int | No
         raise BundleError(f"{files.labels} lists {list(labels)} but {SPEC_FILE} lists {list(spec.labels)}")
     report_path = directory / files.report
     if report_path.is_file():
-        evaluated = _read_json(report_path).get("model_version", spec.model_version)
-        if evaluated != spec.model_version:
-            raise BundleError(
-                f"{files.report} is the evaluation of model {evaluated}, but {SPEC_FILE} is model "
-                f"{spec.model_version}"
-            )
+        _check_report(_read_json(report_path), spec)
     session = open_session(directory / model_name, threads)
     graph_inputs = [node.name for node in session.get_inputs()]
     if sorted(graph_inputs) != sorted(spec.model_inputs):
@@ -129,6 +124,22 @@ def read_labels(path: Path) -> tuple[str, ...]:
     if not all(isinstance(label, str) and label for label in labels) or len(set(labels)) != len(labels):
         raise BundleError(f"{path.name} labels must be unique non-empty strings, got {list(labels)}")
     return labels
+
+
+def _check_report(report: dict[str, Any], spec: BundleSpec) -> None:
+    """report.json must be the evaluation of this model, made with texts cut as this bundle cuts them."""
+    evaluated = report.get("model_version", spec.model_version)
+    if evaluated != spec.model_version:
+        raise BundleError(
+            f"{spec.files.report} is the evaluation of model {evaluated}, but {SPEC_FILE} is model "
+            f"{spec.model_version}"
+        )
+    length = report.get("max_length", spec.max_length)
+    if length != spec.max_length:
+        raise BundleError(
+            f"{spec.files.report} evaluated texts cut at {length} tokens, but {SPEC_FILE} serves "
+            f"max_length {spec.max_length}"
+        )
 
 
 def _encoder(directory: Path, spec: BundleSpec) -> TextEncoder:

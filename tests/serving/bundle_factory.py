@@ -84,7 +84,13 @@ def write_test_bundle(
         base_model="tiny-bert",
         max_length=max_length,
     )
-    report = {"accuracy": 0.5, "macro_f1": 0.5, "model_version": model_version, "data_version": "d-test"}
+    report = {
+        "accuracy": 0.5,
+        "macro_f1": 0.5,
+        "model_version": model_version,
+        "data_version": "d-test",
+        "max_length": max_length,
+    }
     (target / "report.json").write_text(json.dumps(report))
     (target / "MODEL_CARD.md").write_text("# Test model\n")
     return target

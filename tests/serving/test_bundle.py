@@ -38,6 +38,16 @@ def _edit_json(name: str, **changes: object) -> Callable[[Path], None]:
     return apply
 
 
+def _serve_at(max_length: int) -> Callable[[Path], None]:
+    """A bundle whose spec and evaluation both say ``max_length``: only the graph or tokenizer can object."""
+
+    def apply(bundle: Path) -> None:
+        _edit_json("bundle.json", max_length=max_length)(bundle)
+        _edit_json("report.json", max_length=max_length)(bundle)
+
+    return apply
+
+
 def _four_labels(bundle: Path) -> None:
     _edit_json("bundle.json", labels=["a", "b", "c", "d"])(bundle)
     _write("labels.json", json.dumps({"0": "a", "1": "b", "2": "c", "3": "d"}))(bundle)
@@ -87,6 +97,10 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         _edit_json("report.json", model_version="other-model"),
         "report.json is the evaluation of model other-model, but bundle.json is model test-model-1",
     ),
+    "report at another length": (
+        _edit_json("report.json", max_length=128),
+        "report.json evaluated texts cut at 128 tokens, but bundle.json serves max_length 64",
+    ),
     "spec not json": (_write("bundle.json", "{max_length: 64"), "bundle.json is not valid JSON"),
     "spec a list": (_write("bundle.json", "[]"), "bundle.json must hold a JSON object"),
     "spec missing max_length": (
@@ -102,9 +116,9 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         _edit_json("bundle.json", max_length=0),
         "max_length must be a positive integer",
     ),
-    "spec max_length no room": (_edit_json("bundle.json", max_length=2), "leaves no room for text"),
+    "spec max_length no room": (_serve_at(2), "leaves no room for text"),
     "spec max_length beyond positions": (
-        _edit_json("bundle.json", max_length=256),
+        _serve_at(256),
         "model.onnx failed a probe inference at bundle.json max_length 256",
     ),
     "spec truncation side": (
