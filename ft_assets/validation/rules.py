@@ -61,7 +61,7 @@ class ValidationRules(pydantic.BaseModel):
     )
     allowed_labels: list[str] | None = Field(
         default=None,
-        description="Accepted labels (normalised like the data). Empty: every label seen at least "
+        description="Accepted labels (normalised like the data). Unset or empty: every label seen at least "
         "min_examples_per_class times.",
     )
     min_examples_per_class: int = Field(
@@ -80,17 +80,19 @@ class ValidationRules(pydantic.BaseModel):
         default_factory=dict, description='Rename labels after normalising them, e.g. {"pos": "positive"}.'
     )
 
+    @pydantic.field_validator("allowed_labels", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return value or None  # the Launchpad writes an emptied list as []
+
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> ValidationRules:
         if self.max_text_chars < self.min_text_chars:
             raise ValueError(
                 f"max_text_chars ({self.max_text_chars}) must be >= min_text_chars ({self.min_text_chars})"
             )
-        if self.allowed_labels is not None:
-            if not self.allowed_labels:
-                raise ValueError("allowed_labels must not be empty; leave it unset to infer it from the data")
-            if len(set(self.allowed_labels)) != len(self.allowed_labels):
-                raise ValueError(f"allowed_labels has duplicates: {self.allowed_labels}")
+        if self.allowed_labels and len(set(self.allowed_labels)) != len(self.allowed_labels):
+            raise ValueError(f"allowed_labels has duplicates: {self.allowed_labels}")
         return self
 
 

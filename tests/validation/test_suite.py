@@ -229,7 +229,6 @@ def test_missing_columns_are_rejected() -> None:
         {"min_text_chars": -1},
         {"min_text_chars": 10, "max_text_chars": 5},
         {"min_examples_per_class": 0},
-        {"allowed_labels": []},
         {"allowed_labels": ["a", "a"]},
         {"max_quarantine_fraction": 1.5},
     ],
@@ -237,6 +236,10 @@ def test_missing_columns_are_rejected() -> None:
 def test_inconsistent_rules_are_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         ValidationRules(**kwargs)
+
+
+def test_an_empty_allowed_set_means_inferred() -> None:
+    assert ValidationRules(allowed_labels=[]).allowed_labels is None
 
 
 def test_labels_are_compared_as_normalised_strings() -> None:
