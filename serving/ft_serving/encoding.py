@@ -7,6 +7,7 @@ tokenizer's own truncation, which keeps the template's special tokens ([CLS] ...
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,9 +16,11 @@ from tokenizers import Encoding, Tokenizer
 
 from ft_serving.spec import SIDES
 
-# Characters kept per token of max_length before a long text is tokenized: English averages ~5 per
-# token, so the kept part nearly always still overflows, and it bounds the cost of megabyte inputs.
+# Characters kept per token of max_length before a long text is tokenized: words are a few characters
+# a token, so the kept part still overflows in all but odd texts, and megabyte inputs stay cheap.
 _CHARS_PER_TOKEN = 32
+_CUT_CHARS = " \t\n\r"
+_CUT = re.compile(f"[{_CUT_CHARS}]")
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,10 @@ class TextEncoder:
         return feeds
 
     def _keep_side(self, text: str, budget: int) -> str:
-        # Cut at a whitespace so no word is split: the words kept tokenize exactly as in the whole text.
+        # Cut at an ASCII whitespace, which every pre-tokenizer splits at, so the words kept tokenize as
+        # in the whole text. The left cut keeps the space: "▁word" / "Ġword" tokenizers need it.
         if self.truncation_side == "right":
-            end = budget
-            while end < len(text) and not text[end].isspace():
-                end += 1
-            return text[:end] if end < len(text) else text
-        start = len(text) - budget
-        while start >= 0 and not text[start].isspace():
-            start -= 1
-        return text[start + 1 :] if start >= 0 else text
+            found = _CUT.search(text, budget)
+            return text[: found.start()] if found else text
+        start = max(text.rfind(char, 0, len(text) - budget) for char in _CUT_CHARS)
+        return text[start:] if start >= 0 else text

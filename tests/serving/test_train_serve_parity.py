@@ -110,8 +110,11 @@ def _odd_long_texts() -> list[str]:
         "我的包裹还没有到。请帮忙查一下 " * 20,
         "📦🚚💳 " * 40,
         ("my order was lost in transit and nobody answers my emails. " * 2000)[:100_000],
-        " " * 50_000 + "refund please, the card was charged twice",  # the pre-cut must fall back here
+        # Texts whose pre-cut part would not overflow: the encoder must fall back to the whole text.
+        " " * 50_000 + "refund please, the card was charged twice",
+        "refund please, the card was charged twice" + "\n" * 50_000,
         "x" * 3000 + " charged twice",
+        "\n".join(_texts(400, seed=4)),
     ]
 
 
