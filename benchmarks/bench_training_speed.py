@@ -16,61 +16,28 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import torch
-from ft_serving.spec import MODEL_INPUTS
-from transformers import (
-    AutoModelForSequenceClassification,
-    AutoTokenizer,
-    DataCollatorWithPadding,
-    Trainer,
-    TrainingArguments,
-    set_seed,
-)
 
+from benchmarks.bare_trainer import train_bare
 from benchmarks.common import minilm_path, write_result
 from benchmarks.sst2_data import LABELS, sst2_dataset
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
 from ft_resources.accelerator import AcceleratorResource
 
-COLUMNS = [*MODEL_INPUTS, "labels"]
-
 
 def bare_trainer(train, steps: int, padded: bool, out: Path) -> tuple[float, int]:
-    set_seed(42)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        minilm_path(), num_labels=2, use_safetensors=True
-    )
-    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
-    if padded:
-        train = train.map(lambda b: tokenizer.pad(b, padding="max_length", max_length=128), batched=True)
-    args = TrainingArguments(
-        output_dir=str(out),
-        max_steps=steps,
-        num_train_epochs=1,
-        per_device_train_batch_size=32,
+    run = train_bare(
+        train,
+        out,
         learning_rate=1e-4,
-        warmup_steps=0.06,
-        weight_decay=0.01,
-        save_strategy="no",
-        eval_strategy="no",
-        report_to=[],
-        disable_tqdm=True,
-        use_cpu=True,
-        seed=42,
-        data_seed=42,
-        logging_steps=1000,
-        train_sampling_strategy="random" if padded else "group_by_length",
+        max_steps=steps,
+        group_by_length=not padded,
+        padded_to=128 if padded else None,
     )
-    trainer = Trainer(
-        model=model, args=args, train_dataset=train, data_collator=DataCollatorWithPadding(tokenizer)
-    )
-    started = time.perf_counter()
-    trainer.train()
-    return time.perf_counter() - started, trainer.state.global_step * 32
+    return run.seconds, run.samples
 
 
 def pipeline(dataset, out: Path) -> tuple[float, int]:
@@ -94,7 +61,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--padded-steps", type=int, default=30)
     args = parser.parse_args(argv)
     dataset = sst2_dataset(args.sentences)
-    train = dataset["train"].select_columns([c for c in COLUMNS if c in dataset["train"].column_names])
+    train = dataset["train"]
     out = Path(tempfile.mkdtemp(prefix="bench-train-"))
     try:
         runs = {

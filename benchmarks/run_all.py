@@ -7,8 +7,10 @@ import sys
 
 from benchmarks import (
     bench_data,
+    bench_defaults,
     bench_http,
     bench_methods,
+    bench_precision,
     bench_serving,
     bench_sst2_quality,
     bench_training_speed,
@@ -19,11 +21,14 @@ STEPS = {
     "data": lambda: bench_data.main(),
     "training_speed": lambda: bench_training_speed.main([]),
     "sst2_6000": lambda: bench_sst2_quality.main(
-        ["--sentences", "6000", "--keep", str(RESULTS.parent / ".work" / "sst2-model")]
+        ["--sentences", "6000", "--bare-trainer", "--keep", str(RESULTS.parent / ".work" / "sst2-model")]
     ),
     "serving": lambda: bench_serving.main([]),
     "http": lambda: bench_http.main([]),
     "methods": lambda: bench_methods.main([]),
+    "precision": lambda: bench_precision.main([]),
+    "defaults_bbc": lambda: bench_defaults.main(["--data", "bbc", "--epochs", "3"]),
+    "defaults_sst2": lambda: bench_defaults.main(["--data", "sst2"]),
     "sst2_full": lambda: bench_sst2_quality.main(["--sentences", "0", "--epochs", "1"]),
 }
 

@@ -1,0 +1,233 @@
+"""What limits accuracy and time-to-accuracy of MiniLM on CPU: training variants side by side.
+
+Each variant fine-tunes the bundled MiniLM with the Hugging Face Trainer on a tuning split and evaluates
+on a held-out slice at fixed step intervals, recording validation accuracy/macro F1 against training
+seconds (forward, backward and optimizer only: evaluation time is excluded). Variants run one after the
+other in one process, so compare them within one result file; `uptime` load is recorded per variant.
+
+Data sets (never a test split: SST-2's dev set and BBC's test split are for the final measures only):
+- sst2: `--sst2-train` sentences sampled from SST-2 train; the tuning slice is a hash-chosen part of train.
+- bbc: BBC News headlines (benchmarks/bbc_data.py), train split; tuning slice = its validation split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from datasets import Dataset
+from sklearn.metrics import accuracy_score, f1_score
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+    set_seed,
+)
+
+from benchmarks.bbc_data import bbc_splits
+from benchmarks.common import minilm_path, sst2, write_result
+from ft_assets.splitting.hashing import assign_splits
+
+
+@dataclass(frozen=True)
+class Variant:
+    learning_rate: float = 1e-4
+    bf16: bool = False
+    batch_size: int = 32
+    warmup: float = 0.06
+    label_smoothing: float = 0.0
+    layer_decay: float = 1.0  # 1.0 = one learning rate for every layer
+    schedule: str = "linear"
+
+
+VARIANTS = {
+    "lr5e-5_fp32": Variant(learning_rate=5e-5),
+    "lr1e-4_fp32": Variant(),
+    "lr1e-4_bf16": Variant(bf16=True),
+    "lr2e-4_bf16": Variant(learning_rate=2e-4, bf16=True),
+    "lr1e-4_bf16_smooth0.1": Variant(bf16=True, label_smoothing=0.1),
+    "lr2e-4_bf16_llrd0.8": Variant(learning_rate=2e-4, bf16=True, layer_decay=0.8),
+    "lr1e-4_bf16_batch16": Variant(bf16=True, batch_size=16),
+}
+
+
+@dataclass
+class StepClock(TrainerCallback):
+    """Seconds spent inside training steps; evaluation between steps is not counted."""
+
+    seconds: float = 0.0
+    started: float = 0.0
+    curve: list[dict[str, float]] = field(default_factory=list)
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self.started = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.seconds += time.perf_counter() - self.started
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        self.curve.append(
+            {
+                "step": state.global_step,
+                "epoch": round(float(state.epoch or 0), 3),
+                "train_seconds": round(self.seconds, 1),
+                "accuracy": round(metrics["eval_accuracy"], 4),
+                "macro_f1": round(metrics["eval_macro_f1"], 4),
+            }
+        )
+
+
+def _metrics(prediction) -> dict[str, float]:
+    predicted = np.argmax(prediction.predictions, axis=-1)
+    return {
+        "accuracy": float(accuracy_score(prediction.label_ids, predicted)),
+        "macro_f1": float(f1_score(prediction.label_ids, predicted, average="macro")),
+    }
+
+
+def _encode(frame: pd.DataFrame, tokenizer, label_ids: dict[str, int]) -> Dataset:
+    encoded = tokenizer(frame["text"].tolist(), truncation=True, max_length=128)
+    encoded["labels"] = [label_ids[label] for label in frame["label"]]
+    encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
+    return Dataset.from_dict(dict(encoded))
+
+
+def tuning_sets(name: str, sst2_train: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if name == "sst2":
+        frame = sst2("train").sample(n=sst2_train, random_state=0)
+        split = assign_splits(frame["text"], 0.85, 0.15)
+        return frame[split == "train"], frame[split != "train"]
+    frame = bbc_splits()
+    return frame[frame["split"] == "train"], frame[frame["split"] == "validation"]
+
+
+def _optimizer(model, variant: Variant):
+    """AdamW with layer-wise decay: layer l of L gets lr * decay^(L - l); embeddings the lowest rate."""
+    if variant.layer_decay == 1.0:
+        return None
+    layers = model.config.num_hidden_layers
+    groups: dict[tuple[float, bool], list] = {}
+    for name, parameter in model.named_parameters():
+        if "encoder.layer." in name:
+            depth = int(name.split("encoder.layer.")[1].split(".")[0]) + 1
+        elif "embeddings" in name:
+            depth = 0
+        else:
+            depth = layers + 1
+        lr = variant.learning_rate * variant.layer_decay ** (layers + 1 - depth)
+        no_decay = parameter.ndim == 1
+        groups.setdefault((lr, no_decay), []).append(parameter)
+    return torch.optim.AdamW(
+        [
+            {"params": params, "lr": lr, "weight_decay": 0.0 if no_decay else 0.01}
+            for (lr, no_decay), params in groups.items()
+        ]
+    )
+
+
+def run_variant(
+    train: Dataset, tune: Dataset, n_labels: int, variant: Variant, epochs: float, evals: int, out: Path
+) -> dict:
+    set_seed(42)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        minilm_path(), num_labels=n_labels, use_safetensors=True
+    )
+    steps = int(np.ceil(len(train) / variant.batch_size) * epochs)
+    args = TrainingArguments(
+        output_dir=str(out),
+        max_steps=steps,
+        per_device_train_batch_size=variant.batch_size,
+        per_device_eval_batch_size=128,
+        learning_rate=variant.learning_rate,
+        warmup_steps=variant.warmup,
+        weight_decay=0.01,
+        lr_scheduler_type=variant.schedule,
+        label_smoothing_factor=variant.label_smoothing,
+        bf16=variant.bf16,
+        use_cpu=True,
+        eval_strategy="steps",
+        eval_steps=max(1, steps // evals),
+        save_strategy="no",
+        logging_strategy="no",
+        train_sampling_strategy="group_by_length",
+        report_to=[],
+        disable_tqdm=True,
+        seed=42,
+        data_seed=42,
+    )
+    clock = StepClock()
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+    optimizer = _optimizer(model, variant)
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train,
+        eval_dataset=tune,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=_metrics,
+        callbacks=[clock],
+        optimizers=(optimizer, None),
+    )
+    load = os.getloadavg()[0]
+    trainer.train()
+    best = max(clock.curve, key=lambda point: point["macro_f1"])
+    return {
+        "variant": asdict(variant),
+        "steps": steps,
+        "train_seconds": round(clock.seconds, 1),
+        "samples_per_second": round(steps * variant.batch_size / clock.seconds, 1),
+        "load_average_1min_at_start": round(load, 2),
+        "best": best,
+        "final": clock.curve[-1],
+        "curve": clock.curve,
+    }
+
+
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", choices=["sst2", "bbc"], default="sst2")
+    parser.add_argument("--sst2-train", type=int, default=2500)
+    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--evals", type=int, default=8, help="evaluations over the run")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    args = parser.parse_args(argv)
+    train_frame, tune_frame = tuning_sets(args.data, args.sst2_train)
+    labels = sorted(set(train_frame["label"]))
+    label_ids = {label: i for i, label in enumerate(labels)}
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+    train, tune = _encode(train_frame, tokenizer, label_ids), _encode(tune_frame, tokenizer, label_ids)
+    lengths = np.array(train["length"])
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-defaults-") as tmp:
+        for name in args.variants.split(","):
+            print(f"== {args.data} {name}", flush=True)
+            results[name] = run_variant(
+                train, tune, len(labels), VARIANTS[name], args.epochs, args.evals, Path(tmp) / name
+            )
+            print(results[name]["best"], results[name]["train_seconds"], flush=True)
+    return write_result(
+        f"defaults_{args.data}",
+        {
+            "data": args.data,
+            "train_rows": len(train),
+            "tuning_rows": len(tune),
+            "labels": labels,
+            "epochs": args.epochs,
+            "token_length_percentiles": {f"p{q}": int(np.percentile(lengths, q)) for q in (50, 90, 99, 100)},
+            "variants": results,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
