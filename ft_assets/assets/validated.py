@@ -26,7 +26,6 @@ def _check(report: RuleReport) -> dg.AssetCheckResult:
         asset_key="validated_examples",
         passed=report.success,
         severity=dg.AssetCheckSeverity.ERROR if report.blocking else dg.AssetCheckSeverity.WARN,
-        description=report.description,
         metadata=metadata,
     )
 
