@@ -12,16 +12,21 @@ and leaves a live writer's alone.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import fcntl
+import functools
 import hashlib
 import os
 import re
 import shutil
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2  # renameat2 flag: swap the two names in one step
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 _TEMPORARY = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.(?:tmp|old)$")
 
@@ -62,9 +67,9 @@ def staged_dir(target: Path, *, replace: bool) -> Iterator[Path]:
     """Yield an empty folder beside ``target``; on success it becomes ``target`` by a rename.
 
     With ``replace=False`` an existing ``target`` wins (immutable, first writer's copy kept) and the
-    staged copy is dropped. With ``replace=True`` the old folder is renamed aside first: a rename
-    cannot replace a non-empty folder, so a reader may miss ``target`` for that instant; paths that
-    must never be missing (production) are symlinks, swapped by ``point_symlink``.
+    staged copy is dropped. With ``replace=True`` the two folders are exchanged in one step where the
+    kernel can (Linux renameat2); elsewhere the old folder is renamed aside first, and a reader may
+    miss ``target`` for that instant.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(target.parent)
@@ -74,10 +79,11 @@ def staged_dir(target: Path, *, replace: bool) -> Iterator[Path]:
         yield staging
         _fsync_tree(staging)
         if replace and target.exists():
-            retired = temporary_sibling(target, "old")
-            target.rename(retired)
-            staging.rename(target)
-            _remove(retired)
+            if not _exchange(staging, target):  # after an exchange, staging holds the old folder
+                retired = temporary_sibling(target, "old")
+                target.rename(retired)
+                staging.rename(target)
+                _remove(retired)
         else:
             try:
                 staging.rename(target)
@@ -119,6 +125,27 @@ def exclusive_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    function = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if function is not None:
+        function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return function
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths atomically; False where the platform or filesystem cannot."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
 
 
 def _alive(pid: int) -> bool:

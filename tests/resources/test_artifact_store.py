@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,32 @@ def test_credentials_in_a_root_never_reach_what_is_shown():
     assert "secret" not in mask_credentials("https://user:secret@host/x")
     # What metadata recorded (masked) still reads from the real root.
     assert store._resolve(shown) == "s3://key:secret@bucket/prefix/registry/production.json"
+
+
+def _poll(path: str, stop: float, results: multiprocessing.Queue) -> None:
+    reads = misses = 0
+    while time.monotonic() < stop:
+        try:
+            Path(path).read_bytes()
+            reads += 1
+        except OSError:
+            misses += 1
+    results.put((reads, misses))
+
+
+def test_a_replaced_folder_is_never_missing_for_a_reader(tmp_path):
+    store = ArtifactStore(root=str(tmp_path))
+    with store.write_dir("asset/v1") as staging:
+        (staging / "data").write_bytes(b"0")
+    results = FORK.Queue()
+    reader = FORK.Process(target=_poll, args=(store.uri("asset/v1/data"), time.monotonic() + 1.5, results))
+    reader.start()
+    writes = 0
+    while reader.is_alive():
+        writes += 1
+        with store.write_dir("asset/v1") as staging:
+            (staging / "data").write_bytes(str(writes).encode())
+    reads, misses = results.get(timeout=10)
+    assert writes > 20 and reads > 1000
+    assert misses == 0
+    assert [p.name for p in (tmp_path / "asset").iterdir()] == ["v1"]
