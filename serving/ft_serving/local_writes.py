@@ -102,16 +102,18 @@ def point_symlink(link: Path, target: Path) -> None:
     temporary = temporary_sibling(link)
     temporary.symlink_to(os.path.relpath(target, link.parent))
     try:
-        if link.is_dir() and not link.is_symlink():
-            # A real folder from an older layout: a rename cannot replace it, so it steps aside once.
+        if not (link.is_dir() and not link.is_symlink()):
+            temporary.replace(link)
+        elif _exchange(temporary, link):
+            # A real folder from an older layout: it swapped places with the link in one step.
+            _remove(temporary)
+        else:
             retired = temporary_sibling(link, "old")
             link.rename(retired)
             temporary.replace(link)
             _remove(retired)
-        else:
-            temporary.replace(link)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
         raise
 
 

@@ -67,3 +67,12 @@ def test_a_version_promoted_again_keeps_its_first_archived_copy_and_checksums(re
     registry.rollback("v2")
     registry.rollback("v1")  # the recorded checksums are the archived files', so this verifies
     assert read_production_pointer(registry.store.root).files == registry.entries()[-1]["files"]
+
+
+def test_a_production_folder_of_the_older_layout_becomes_the_link(tmp_path):
+    root = tmp_path / "artifacts"
+    legacy = fake_bundle(root / "production", "legacy")  # a real folder, as earlier versions wrote it
+    registry = Registry(ArtifactStore(root=str(root)))
+    registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1"})
+    assert legacy.is_symlink() and (legacy / "report.json").read_text() == '{"model_version": "v1"}'
+    assert sorted(p.name for p in root.iterdir()) == ["production", "registry"]
