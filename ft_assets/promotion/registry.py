@@ -11,6 +11,7 @@ one run at a time.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -26,13 +27,13 @@ from ft_serving.production import (
     ProductionPointer,
     bundle_path,
 )
+from ft_serving.spec import REPORT_FILE
 
 from ft_resources.artifact_store import ArtifactStore
 
 LOG_DIR = f"{REGISTRY_DIR}/log"
 LEGACY_LOG = f"{REGISTRY_DIR}/promotions.json"  # one JSON list, written by earlier versions
 LOCK = f"{REGISTRY_DIR}/.lock"
-SWITCHES = ("promote", "rollback")
 
 
 class RegistryError(RuntimeError):
@@ -77,7 +78,7 @@ class Registry:
 
     def champion(self) -> tuple[ProductionPointer, Path] | None:
         """The production pointer and a local copy of its bundle; None only when nothing was promoted."""
-        pointer = self.pointer()
+        pointer = self.pointer() or self._adopt_older_layout()
         if pointer is None:
             promoted = self.versions()
             if promoted:
@@ -88,6 +89,27 @@ class Registry:
                 )
             return None
         return pointer, self.store.local_path(pointer.bundle)
+
+    def _adopt_older_layout(self) -> ProductionPointer | None:
+        """A local root from before the pointer: its production/ folder held the last promoted bundle.
+
+        Adopted only when that folder's report names the version the old log promoted last and the
+        registry holds that version's bundle; anything else is left for a person (champion() refuses).
+        """
+        folder = Path(self.store.uri(PRODUCTION_LINK))
+        if not self.store.is_local or folder.is_symlink() or not self.store.exists(LEGACY_LOG):
+            return None
+        try:
+            version = json.loads((folder / REPORT_FILE).read_text())["model_version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        promoted = self.versions()
+        if not promoted or promoted[-1] != version or not self.store.exists(bundle_path(version)):
+            return None
+        files = digest_folder(self.store.local_path(bundle_path(version)))
+        reason = "adopted the production folder of the older layout"
+        self._switch({"model_version": version, "action": "adopt", "reason": reason}, files)
+        return self.pointer()
 
     def publish(self, bundle: Path, entry: dict[str, Any]) -> dict[str, Any]:
         """Archive ``bundle`` under its version (once), then switch production to it.

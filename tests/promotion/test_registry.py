@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from ft_serving.production import POINTER_PATH, production_bundle_uri, read_production_pointer
 
@@ -76,3 +78,30 @@ def test_a_production_folder_of_the_older_layout_becomes_the_link(tmp_path):
     registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1"})
     assert legacy.is_symlink() and (legacy / "report.json").read_text() == '{"model_version": "v1"}'
     assert sorted(p.name for p in root.iterdir()) == ["production", "registry"]
+
+
+def _older_layout(root, serving: str) -> Registry:
+    """registry/promotions.json, registry/<version>/ and a production/ folder, as older versions left them."""
+    for version in ("v1", "v2"):
+        fake_bundle(root / "registry" / version, version)
+    fake_bundle(root / "production", serving)
+    log = [
+        {"model_version": v, "action": "promote", "time": f"2026-01-0{i}"} for i, v in enumerate(["v1", "v2"])
+    ]
+    (root / "registry" / "promotions.json").write_text(json.dumps(log))
+    return Registry(ArtifactStore(root=str(root)))
+
+
+def test_an_older_layout_is_adopted_when_its_production_folder_is_the_last_promotion(tmp_path):
+    registry = _older_layout(tmp_path / "artifacts", serving="v2")
+    pointer, bundle = registry.champion()
+    assert (pointer.model_version, bundle) == ("v2", tmp_path / "artifacts" / "registry" / "v2")
+    assert (tmp_path / "artifacts" / "production").is_symlink()
+    assert [e["action"] for e in registry.entries()] == ["promote", "promote", "adopt"]
+
+
+def test_an_older_layout_that_disagrees_with_its_log_is_refused(tmp_path):
+    registry = _older_layout(tmp_path / "artifacts", serving="v1")
+    with pytest.raises(RegistryError, match="records promoted model v2"):
+        registry.champion()
+    assert not (tmp_path / "artifacts" / "production").is_symlink()
