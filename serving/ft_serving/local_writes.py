@@ -97,10 +97,13 @@ def staged_dir(target: Path, *, replace: bool) -> Iterator[Path]:
 
 def point_symlink(link: Path, target: Path) -> None:
     """Make ``link`` a relative symlink to ``target`` in one rename (a symlink swap)."""
+    relative = os.path.relpath(target, link.parent)
+    if link.is_symlink() and str(link.readlink()) == relative:
+        return
     link.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(link.parent)
     temporary = temporary_sibling(link)
-    temporary.symlink_to(os.path.relpath(target, link.parent))
+    temporary.symlink_to(relative)
     try:
         if not (link.is_dir() and not link.is_symlink()):
             temporary.replace(link)
