@@ -94,6 +94,7 @@ def test_metrics_in_prometheus_text_format(client):
     assert metric(client, 'ft_serve_request_latency_seconds_bucket{le="+Inf",path="/v1/predict"}') >= 1
     assert metric(client, "ft_serve_inference_batch_texts_count") >= 1
     assert 'ft_serve_model_swaps_total{result="refused"} 0.0' in response.text
+    assert "\nft_serve_pending_requests 0.0\n" in response.text  # every request has finished
 
 
 def _chunks(size: int) -> Iterator[bytes]:

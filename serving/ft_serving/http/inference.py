@@ -71,6 +71,7 @@ class InferencePool:
         if self._pending >= self.settings.max_pending:
             raise RejectedError(503, "overloaded", f"{self._pending} requests already pending; retry later")
         self._pending += 1
+        self._metrics.pending.set(self._pending)
         try:
             if self._queue is None:
                 return await asyncio.get_running_loop().run_in_executor(
@@ -81,6 +82,7 @@ class InferencePool:
             return await job.future
         finally:
             self._pending -= 1
+            self._metrics.pending.set(self._pending)
 
     def _run(self, model: ServedModel, texts: list[str]) -> list[Prediction]:
         batch = self.settings.max_batch

@@ -58,6 +58,11 @@ class ServeMetrics:
             buckets=_BATCH_BUCKETS,
             registry=self.registry,
         )
+        self.pending = Gauge(
+            "ft_serve_pending_requests",
+            "Prediction requests queued or running in the worker pool",
+            registry=self.registry,
+        )
         self.truncated = Counter(
             "ft_serve_truncated_texts", "Texts cut to the character or token limit", registry=self.registry
         )
