@@ -90,6 +90,13 @@ class TrainConfig(dg.Config):
         min_length=1,
         description="lora: names of the linear layers that get adapters (BERT: query, key, value, dense).",
     )
+    lora_modules_to_save: list[str] = Field(
+        default=[],
+        description=(
+            "lora: modules trained in full beside the adapters and the new head, e.g. BERT's pooler, which "
+            "otherwise keeps its pre-training projection between the encoder and the head."
+        ),
+    )
 
     @field_validator("max_steps")
     @classmethod

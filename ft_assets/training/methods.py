@@ -44,17 +44,25 @@ def apply_method(model: PreTrainedModel, config: TrainConfig) -> tuple[torch.nn.
         detail = f"frozen: {model.base_model_prefix} (the whole encoder)"
     else:
         _check_lora_targets(model, config.lora_target_modules)
+        _check_modules_to_save(model, config.lora_modules_to_save)
         lora = LoraConfig(
             task_type=TaskType.SEQ_CLS,  # keeps the new classification head trainable and saved
             r=config.lora_r,
             lora_alpha=config.lora_alpha,
             lora_dropout=config.lora_dropout,
             target_modules=list(config.lora_target_modules),
+            modules_to_save=list(config.lora_modules_to_save) or None,
         )
         trained = get_peft_model(model, lora)
         detail = (
             f"LoRA r={config.lora_r}, alpha={config.lora_alpha}, dropout={config.lora_dropout} on "
-            f"{', '.join(config.lora_target_modules)}; merged before saving"
+            f"{', '.join(config.lora_target_modules)}"
+            + (
+                f", {', '.join(config.lora_modules_to_save)} trained in full"
+                if config.lora_modules_to_save
+                else ""
+            )
+            + "; merged before saving"
         )
     return trained, summarize(trained, config.method, detail)
 
@@ -74,6 +82,13 @@ def _check_lora_targets(model: PreTrainedModel, targets: list[str]) -> None:
             f"lora_target_modules {missing} name no linear layer of {type(model).__name__}; "
             f"its linear layers are: {', '.join(linear)}"
         )
+
+
+def _check_modules_to_save(model: PreTrainedModel, names: list[str]) -> None:
+    children = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    missing = [name for name in names if name not in children]
+    if missing:
+        raise ValueError(f"lora_modules_to_save {missing} name no module of {type(model).__name__}")
 
 
 def summarize(trained: torch.nn.Module, method: str, detail: str) -> MethodSummary:

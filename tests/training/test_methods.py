@@ -94,6 +94,23 @@ def test_inconsistent_method_settings_are_rejected(values, message):
         tiny_config(**values)
 
 
-def test_an_unknown_lora_target_fails_with_its_name(tiny_dataset, tiny_model_dir, tmp_path):
+def test_lora_can_train_the_pooler_in_full(tiny_dataset, tiny_model_dir, tmp_path):
+    outcome, _ = _train(
+        tiny_dataset, tiny_model_dir, tmp_path, method="lora", lora_r=4, lora_alpha=8,
+        lora_modules_to_save=["pooler"],
+    )  # fmt: skip
+    base, trained = _base(tiny_model_dir), weights(outcome.model_dir)
+    pooler = ("bert.pooler.dense.weight", "bert.pooler.dense.bias")
+    assert not torch.equal(trained[pooler[0]], base[pooler[0]])
+    extra = sum(trained[name].numel() for name in (*pooler, *CLASSIFIER))
+    lora_parameters = 2 * 2 * (2 * 32 * 4)
+    assert outcome.fine_tuning["trainable_parameters"] == lora_parameters + extra
+    assert "pooler trained in full" in outcome.fine_tuning["detail"]
+
+
+@pytest.mark.parametrize(
+    "setting", [{"lora_target_modules": ["nonexistent"]}, {"lora_modules_to_save": ["nonexistent"]}]
+)
+def test_an_unknown_lora_module_fails_with_its_name(tiny_dataset, tiny_model_dir, tmp_path, setting):
     with pytest.raises(ValueError, match="nonexistent"):
-        _train(tiny_dataset, tiny_model_dir, tmp_path, method="lora", lora_target_modules=["nonexistent"])
+        _train(tiny_dataset, tiny_model_dir, tmp_path, method="lora", **setting)
