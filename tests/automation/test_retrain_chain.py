@@ -53,6 +53,8 @@ def test_a_crashed_training_attempt_is_retried_and_resumes_from_its_checkpoint(t
     trained = metadata(run, "fine_tuned_model")
     # The crash came right after epoch 1's checkpoint; the retry continued from there to epoch 2.
     assert trained["resumed_from_step"] > 0
+    step = trained["resumed_from_step"]  # a verified checkpoint, and the metadata says which
+    assert trained["resume"] == f"resuming from checkpoint checkpoint-{step} at step {step}"
     assert trained["global_step"] == 2 * trained["resumed_from_step"]
     assert trained["epochs_completed"] == 2.0
     assert not (trained_chain.artifacts / "checkpoints").exists() or not any(
