@@ -31,6 +31,7 @@ from ft_serving.classifier import OnnxClassifier
 from ft_serving.spec import read_spec
 
 from benchmarks.bench_serving import build_bundle
+from benchmarks.bench_sst2_quality import MAX_LENGTH
 from benchmarks.common import RESULTS, sst2, write_result
 
 CONCURRENCY = (1, 8, 32)
@@ -208,6 +209,9 @@ def _median_or_none(values: list[float | None]) -> float | None:
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, default=RESULTS.parent / ".work" / "sst2-model")
+    parser.add_argument(
+        "--max-length", type=int, default=MAX_LENGTH, help="the max_length --model was trained with"
+    )
     parser.add_argument("--bundle", type=Path, help="use this bundle instead of building one from --model")
     parser.add_argument("--seconds", type=int, default=8, help="time bound of each wrk run (x2 for batch32)")
     parser.add_argument("--max-requests", type=int, default=4000, help="count bound of each wrk run")
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> Path:
             raise SystemExit(
                 f"{args.model}: no model; run `python -m benchmarks.bench_sst2_quality --keep {args.model}`"
             )
-        bundle = build_bundle(args.model, RESULTS.parent / ".work" / "sst2-bundle")
+        bundle = build_bundle(args.model, RESULTS.parent / ".work" / "sst2-bundle", args.max_length)
     spec = read_spec(bundle)
     texts = sst2("dev")["text"].tolist()[: args.texts or None]
     cpus = os.cpu_count() or 1
