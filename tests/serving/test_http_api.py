@@ -181,3 +181,30 @@ def test_not_ready_until_a_model_is_promoted(tmp_path):
         assert response.status_code == 503 and response.json()["reason"] == "not_ready"
         assert response.headers["retry-after"] == "1"
         assert empty.get("/v1/model").status_code == 503
+
+
+def test_requests_beyond_max_pending_get_503(bundle_dir):
+    import asyncio
+
+    from ft_serving.http.inference import InferencePool
+    from ft_serving.http.limits import RejectedError
+    from ft_serving.http.metrics import ServeMetrics
+    from ft_serving.http.models import load_model
+
+    model = load_model(bundle_dir, int8=False, threads=1)
+
+    async def two_requests() -> RejectedError:
+        pool = InferencePool(PoolSettings(workers=1, max_pending=1), ServeMetrics())
+        await pool.start()
+        first = asyncio.create_task(pool.predict(model, ["a text"] * 64))
+        await asyncio.sleep(0)  # the first request is admitted and waits for its worker
+        try:
+            with pytest.raises(RejectedError) as refused:
+                await pool.predict(model, ["another"])
+            assert len(await first) == 64  # the admitted request still completes
+        finally:
+            await pool.stop()
+        return refused.value
+
+    refused = asyncio.run(two_requests())
+    assert (refused.status, refused.reason) == (503, "overloaded")
