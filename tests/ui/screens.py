@@ -1,26 +1,19 @@
-"""Screenshots: always kept as test artifacts, copied into docs/images when FT_UPDATE_SCREENSHOTS=1."""
+"""Screenshots kept as test artifacts. README images come from a real run: docs/take_screenshots.py."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 from playwright.sync_api import FloatRect, Locator, Page
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts" / "ui"
-DOCS_IMAGES_DIR = PROJECT_ROOT / "docs" / "images"
-UPDATE_ENV = "FT_UPDATE_SCREENSHOTS"
 
 
-def save_screenshot(page: Page, name: str, *, for_docs: bool = False, clip: FloatRect | None = None) -> Path:
+def save_screenshot(page: Page, name: str, *, clip: FloatRect | None = None) -> Path:
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS_DIR / f"{name}.png"
     page.screenshot(path=path, clip=clip)
-    if for_docs and os.environ.get(UPDATE_ENV) == "1":
-        DOCS_IMAGES_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, DOCS_IMAGES_DIR / f"{name}.png")
     return path
 
 

@@ -61,7 +61,7 @@ def test_asset_graph_shows_every_asset_materialized(dagster_ui: DagsterUI, page:
     expect(page.get_by_text(f"{len(CHECKS)} / {len(CHECKS)} Passed")).to_be_visible()  # on validated_examples
     # Around the node titles, with room for the node bodies, kind tags and group boxes.
     clip = bounding_clip(names, left=80, top=100, right=180, bottom=220)
-    save_screenshot(page, "asset_graph", for_docs=True, clip=clip)
+    save_screenshot(page, "asset_graph", clip=clip)
 
 
 def test_evaluation_report_shows_its_confusion_matrix(dagster_ui: DagsterUI, page: Page) -> None:
@@ -76,7 +76,7 @@ def test_evaluation_report_shows_its_confusion_matrix(dagster_ui: DagsterUI, pag
     expect(image).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     assert image.evaluate("img => img.naturalWidth") > 100
-    save_screenshot(page, "evaluation_report", for_docs=True)
+    save_screenshot(page, "evaluation_report")
 
 
 def test_validated_examples_checks_all_passed(dagster_ui: DagsterUI, page: Page) -> None:
