@@ -69,7 +69,8 @@ def test_evaluation_report_shows_its_confusion_matrix(dagster_ui: DagsterUI, pag
     expect(page.get_by_text("Latest materialization")).to_be_visible()
     rows = page.get_by_role("row")
     for key in ("accuracy", "macro_f1", "n_test", "report", "training_curves"):
-        expect(rows.filter(has=page.get_by_text(key, exact=True))).to_have_count(1)
+        # The key's own cell: the baseline comparison table repeats "accuracy" as a column header.
+        expect(rows.filter(has=page.get_by_role("cell", name=key, exact=True))).to_have_count(1)
     rows.filter(has=page.get_by_text("confusion_matrix", exact=True)).get_by_text("[Show Markdown]").click()
     dialog = page.get_by_role("dialog").filter(has_text="confusion_matrix")
     image = dialog.get_by_role("img", name="confusion matrix")
