@@ -32,11 +32,27 @@ MAX_LENGTH = 64
 METHODS: dict[str, dict[str, Any]] = {
     "full": {"method": "full", "learning_rate": 1e-4},
     "lora": {"method": "lora", "lora_r": 8, "lora_alpha": 16, "learning_rate": 1e-3},
+    # BERT's pooler sits between the encoder and the head; LoRA leaves it frozen unless asked.
+    "lora_pooler": {
+        "method": "lora",
+        "lora_r": 8,
+        "lora_alpha": 16,
+        "lora_modules_to_save": ["pooler"],
+        "learning_rate": 1e-3,
+    },
     "head_only_cached": {"method": "head_only", "cache_features": True, "learning_rate": 1e-2},
     "partial": {"method": "partial", "frozen_layers": 3, "learning_rate": 1e-4},
     "head_only": {"method": "head_only", "cache_features": False, "learning_rate": 1e-2},
+    # Cached features make epochs cheap, so a lone head can afford the many epochs it needs.
+    "head_only_cached_30_epochs": {
+        "method": "head_only",
+        "cache_features": True,
+        "learning_rate": 1e-2,
+        "epochs": 30,
+        "early_stopping_patience": 5,
+    },
 }
-DEFAULT_METHODS = "full,lora,head_only_cached,partial"
+DEFAULT_METHODS = "full,lora,lora_pooler,head_only_cached,head_only_cached_30_epochs,partial"
 
 
 def load_average() -> list[float]:
@@ -44,23 +60,28 @@ def load_average() -> list[float]:
 
 
 def train(
-    work: Path, name: str, dataset_dir: Path, config: TrainConfig, launcher: TrainingLauncher
+    work: Path,
+    name: str,
+    dataset_dir: Path,
+    config: TrainConfig,
+    launcher: TrainingLauncher,
+    threads: int = 0,
 ) -> dict[str, Any]:
     """One training run through the entry point; returns its outcome and wall time."""
-    run_dir = work / name.replace(" ", "_").replace("/", "-")
+    run_dir = work / "".join(c if c.isalnum() else "_" for c in name)
     job = TrainJob(
         dataset_path=str(dataset_dir),
         tokenized_max_length=MAX_LENGTH,
         label_names=LABELS,
         base_model=minilm_path(),
         config=config.model_dump(),
-        accelerator={"device": "cpu"},
+        accelerator={"device": "cpu", "num_threads": threads},
         output_dir=str(run_dir / "model"),
         checkpoint_dir=str(run_dir / "checkpoints"),
     )
     outcome_file = run_dir / "outcome.json"
     run_dir.mkdir(parents=True)
-    env = {**os.environ, **launcher.process_env()}
+    env = {**os.environ, **launcher.process_env(), **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
     started = time.perf_counter()
     subprocess.run([*launcher.command(job), "--outcome", str(outcome_file)], check=True, env=env)
     wall = time.perf_counter() - started
@@ -98,11 +119,18 @@ def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=6000)
     parser.add_argument("--epochs", type=int, default=1, help="the same for every method")
-    parser.add_argument("--ddp-steps", type=int, default=60, help="optimizer steps of each DDP timing run")
+    parser.add_argument("--ddp-steps", type=int, default=20, help="optimizer steps of each DDP timing run")
     parser.add_argument(
         "--methods", default=DEFAULT_METHODS, help=f"comma-separated, of {', '.join(METHODS)}"
     )
     parser.add_argument("--skip-ddp", action="store_true")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads per method run (0 = torch's default); on a shared 2-core machine two spinning "
+        "OpenMP threads made a training step 8x slower than one (see the DDP runs)",
+    )
     parser.add_argument("--name", default="methods", help="result file name (benchmarks/results/NAME.json)")
     args = parser.parse_args(argv)
     load_before = load_average()
@@ -116,9 +144,9 @@ def main(argv: list[str] | None = None) -> Path:
         dataset.save_to_disk(str(dataset_dir))
         single = TrainingLauncher(mode="subprocess")
         for name in [name for name in args.methods.split(",") if name]:
-            config = TrainConfig(epochs=args.epochs, max_length=MAX_LENGTH, **METHODS[name])
+            config = TrainConfig(**{"epochs": args.epochs, "max_length": MAX_LENGTH, **METHODS[name]})
             print(f"== {name}", flush=True)
-            result = train(work, name, dataset_dir, config, single)
+            result = train(work, name, dataset_dir, config, single, args.threads)
             rows.append(method_row(name, result, dev_accuracy(result["model_dir"], dataset)))
             print(json.dumps(rows[-1]), flush=True)
             target = save(args, dataset, rows, ddp, load_before)  # a late failure keeps what finished
@@ -141,6 +169,7 @@ def save(
             "dev_rows": len(dataset["test"]),
             "max_length": MAX_LENGTH,
             "epochs": args.epochs,
+            "threads_per_method_run": args.threads,
             "methods": rows,
             "ddp": ddp,
             "load_average_1_5_15_min": {"before": load, "after": load_average()},
@@ -149,15 +178,22 @@ def save(
 
 
 def compare_ddp(work: Path, dataset_dir: Path, dataset: Any, steps: int) -> dict[str, Any]:
-    """Full fine-tuning, same global batch (32) and steps: one process vs torchrun with two."""
+    """Full fine-tuning, same global batch (32) and steps: one process (torch's default threads, then one
+    thread) vs torchrun with two single-threaded ranks."""
     runs = {}
-    for label, launcher, batch in (
-        ("1 process", TrainingLauncher(mode="subprocess"), 32),
-        ("2 processes (torchrun, gloo)", TrainingLauncher(mode="torchrun", nproc_per_node=2), 16),
+    for label, launcher, batch, threads in (
+        ("1 process, default threads", TrainingLauncher(mode="subprocess"), 32, 0),
+        ("1 process, 1 thread", TrainingLauncher(mode="subprocess"), 32, 1),
+        (
+            "2 processes (torchrun, gloo), 1 thread each",
+            TrainingLauncher(mode="torchrun", nproc_per_node=2),
+            16,
+            0,
+        ),
     ):
         config = TrainConfig(max_steps=steps, max_length=MAX_LENGTH, batch_size=batch, method="full")
         print(f"== DDP comparison: {label}", flush=True)
-        result = train(work, f"ddp {label}", dataset_dir, config, launcher)
+        result = train(work, f"ddp {label}", dataset_dir, config, launcher, threads)
         summary = result["summary"]
         runs[label] = {
             "per_device_batch_size": batch,
