@@ -3,6 +3,7 @@ and tokenizing it (>= 20,000 rows/s), all with the pipeline's own reader, rule t
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 from pathlib import Path
@@ -91,8 +92,9 @@ def main() -> dict:
             "tokenize_seconds_best_of_3": round(best, 3),
             "tokenize_rows_per_second": round(len(splits) / best),
             "tokenize_target_rows_per_second": 20000,
+            "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
             "note": "SST-2 read with the pipeline's TSV reader; tokenize = fast-tokenizer encode + "
-            "truncation + Arrow DatasetDict build. Machine shared with other jobs (2 cores) while measured.",
+            "truncation + Arrow DatasetDict build.",
         },
     )
 
