@@ -105,7 +105,8 @@ def _encode(frame: pd.DataFrame, tokenizer, label_ids: dict[str, int]) -> Datase
 def tuning_sets(name: str, sst2_train: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     if name == "sst2":
         frame = sst2("train").sample(n=sst2_train, random_state=0)
-        split = assign_splits(frame["text"], 0.85, 0.15)
+        # Everything outside the 85 % train share is the tuning hold-out (never SST-2 dev).
+        split = assign_splits(frame["text"], 0.85, 0.0)
         return frame[split == "train"], frame[split != "train"]
     frame = bbc_splits()
     return frame[frame["split"] == "train"], frame[frame["split"] == "validation"]
