@@ -34,14 +34,33 @@ def restore_threads():
     torch.set_num_threads(previous)
 
 
-def test_auto_on_a_cpu_machine_is_cpu_fp32(no_cuda):
+@pytest.fixture
+def native_bf16(monkeypatch):
+    """A CPU whose native bf16 support the test chooses (returns a setter)."""
+
+    def set_native(supported: bool) -> None:
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: supported)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+
+    return set_native
+
+
+def test_auto_on_a_cpu_without_native_bf16_is_cpu_fp32(no_cuda, native_bf16):
+    native_bf16(False)
     settings = AcceleratorResource().resolve()
     assert (settings.device, settings.precision) == ("cpu", "fp32")
     assert settings.num_threads == torch.get_num_threads()
     assert settings.device_name.startswith("CPU (")
 
 
-def test_bf16_on_cpu_only_when_asked(no_cuda):
+def test_auto_on_a_cpu_with_native_bf16_is_bf16(no_cuda, native_bf16):
+    native_bf16(True)
+    assert AcceleratorResource().resolve().precision == "bf16"
+    assert AcceleratorResource(precision="fp32").resolve().precision == "fp32"
+
+
+def test_bf16_on_other_cpus_only_when_asked(no_cuda, native_bf16):
+    native_bf16(False)
     assert AcceleratorResource(precision="bf16").resolve().precision == "bf16"
     assert AcceleratorResource(device="cpu").resolve().precision == "fp32"
 

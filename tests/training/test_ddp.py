@@ -44,7 +44,8 @@ def _job(root: Path, dataset_dir: Path, model: Path, batch_size: int, eval_batch
         config=tiny_config(
             epochs=EPOCHS, batch_size=batch_size, eval_batch_size=eval_batch_size
         ).model_dump(),
-        accelerator={"device": "cpu"},
+        # The same numerics as the single-process run (CPU, fp32): the test is about ranks, not precision.
+        accelerator={"device": "cpu", "precision": CPU.precision},
         output_dir=str(root / "model"),
         checkpoint_dir=str(root / "checkpoints"),
     )
