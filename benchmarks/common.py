@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import torch
+from ft_serving import local_writes
 
 RESULTS = Path(__file__).parent / "results"
 SST2 = Path(
@@ -55,9 +56,7 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
         **result,
     }
     target = RESULTS / f"{name}.json"
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
-    tmp.replace(target)
+    local_writes.write_bytes(target, (json.dumps(payload, indent=2, default=float) + "\n").encode())
     print(json.dumps(payload, indent=2, default=float))
     return target
 
