@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 from datasets import Dataset
+from peft import LoraConfig, TaskType, get_peft_model
 from sklearn.metrics import accuracy_score, f1_score
 from transformers import (
     AutoModelForSequenceClassification,
@@ -37,6 +38,7 @@ from transformers import (
 from benchmarks.bbc_data import bbc_splits
 from benchmarks.common import minilm_path, sst2, write_result
 from ft_assets.splitting.hashing import assign_splits
+from ft_assets.training.pooled import MeanPooledClassifier
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Variant:
     label_smoothing: float = 0.0
     layer_decay: float = 1.0  # 1.0 = one learning rate for every layer
     schedule: str = "linear"
+    pooling: str = "cls"  # cls: the stock [CLS] head; mean: ft_assets MeanPooledClassifier
+    lora: bool = False  # LoRA r=8 on query/value (the product's defaults) instead of full fine-tuning
 
 
 VARIANTS = {
@@ -58,7 +62,29 @@ VARIANTS = {
     "lr1e-4_bf16_smooth0.1": Variant(bf16=True, label_smoothing=0.1),
     "lr2e-4_bf16_llrd0.8": Variant(learning_rate=2e-4, bf16=True, layer_decay=0.8),
     "lr1e-4_bf16_batch16": Variant(bf16=True, batch_size=16),
+    "lr1e-4_bf16_mean": Variant(bf16=True, pooling="mean"),
+    "lr2e-4_bf16_mean": Variant(learning_rate=2e-4, bf16=True, pooling="mean"),
+    "lora_lr1e-3_bf16": Variant(learning_rate=1e-3, bf16=True, lora=True),
+    "lora_lr1e-3_bf16_mean": Variant(learning_rate=1e-3, bf16=True, lora=True, pooling="mean"),
 }
+
+
+def _model(n_labels: int, variant: Variant) -> torch.nn.Module:
+    labels = {i: str(i) for i in range(n_labels)}
+    if variant.pooling == "mean":
+        model = MeanPooledClassifier.from_encoder(
+            minilm_path(), num_labels=n_labels, id2label=labels, label2id={v: k for k, v in labels.items()}
+        )
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            minilm_path(), num_labels=n_labels, use_safetensors=True
+        )
+    if not variant.lora:
+        return model
+    config = LoraConfig(
+        task_type=TaskType.SEQ_CLS, r=8, lora_alpha=16, lora_dropout=0.1, target_modules=["query", "value"]
+    )
+    return get_peft_model(model, config)
 
 
 @dataclass
@@ -140,9 +166,7 @@ def run_variant(
     train: Dataset, tune: Dataset, n_labels: int, variant: Variant, epochs: float, evals: int, out: Path
 ) -> dict:
     set_seed(42)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        minilm_path(), num_labels=n_labels, use_safetensors=True
-    )
+    model = _model(n_labels, variant)
     steps = int(np.ceil(len(train) / variant.batch_size) * epochs)
     args = TrainingArguments(
         output_dir=str(out),

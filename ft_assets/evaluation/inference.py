@@ -12,14 +12,14 @@ import datasets
 import numpy as np
 import torch
 from ft_serving.spec import MODEL_INPUTS
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
+from transformers import DataCollatorWithPadding
+
+from ft_assets.training.model import load_finetuned
 
 
 def predict_split(model_dir: Path, split: datasets.Dataset, batch_size: int = 64) -> np.ndarray:
     """Logits for every row of `split`, in row order."""
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model.eval()
+    model, tokenizer = load_finetuned(Path(model_dir))
     collate = DataCollatorWithPadding(tokenizer)
     columns = [c for c in MODEL_INPUTS if c in split.column_names]
     # Sorting by length keeps padding small; the inverse permutation restores row order.

@@ -20,7 +20,8 @@ import torch
 from ft_serving.classifier import OnnxClassifier
 from ft_serving.spec import BundleSpec
 
-from ft_assets.export.loading import load_finetuned, text_encoder, torch_logits
+from ft_assets.export.loading import text_encoder, torch_logits
+from ft_assets.training.model import load_finetuned
 
 Runner = Callable[[Sequence[str]], object]
 

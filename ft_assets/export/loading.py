@@ -1,31 +1,15 @@
-"""Loading a fine-tuned model directory and running an encoded batch through torch or ORT."""
+"""The serving encoder for a fine-tuned model directory, and an encoded batch through torch or ORT."""
 
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import torch
 from ft_serving.encoding import TextEncoder
 from ft_serving.spec import MODEL_INPUTS
-from transformers import (
-    AutoModelForSequenceClassification,
-    AutoTokenizer,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
-
-
-def load_finetuned(model_dir: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """The classifier in eval mode and its tokenizer; safetensors only, no remote code."""
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(model_dir), use_safetensors=True, trust_remote_code=False
-    )
-    model.eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=False)
-    return model, tokenizer
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 def model_input_names(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> tuple[str, ...]:

@@ -12,8 +12,9 @@ from ft_serving.encoding import TextEncoder
 from onnx.external_data_helper import uses_external_data
 from transformers import PreTrainedModel
 
-from ft_assets.export.loading import load_finetuned, ort_logits, text_encoder, torch_logits
+from ft_assets.export.loading import ort_logits, text_encoder, torch_logits
 from ft_assets.export.parity import PARITY_TOLERANCE
+from ft_assets.training.model import load_finetuned
 
 # Two texts of different lengths: batch 2 and a padded sequence longer than the batch, so
 # torch.export cannot specialise either axis to the example's value.

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from ft_serving.bundle import load_bundle
 
-from ft_assets.export.loading import load_finetuned, ort_logits, torch_logits
+from ft_assets.export.loading import ort_logits, torch_logits
+from ft_assets.training.model import load_finetuned
 
 # Largest |logit difference| between torch and the exported graph that still counts as the same model.
 PARITY_TOLERANCE = 1e-4

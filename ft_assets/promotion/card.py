@@ -126,7 +126,10 @@ def _fine_tuning(tuning: dict[str, Any]) -> str:
         return "not recorded"
     adapter = tuning.get("adapter_bytes")
     merged = f"; the {adapter / 1024:.0f} KiB adapter is merged into the weights" if adapter else ""
+    head = {"mean": "the mean of the token vectors", "cls": "the model's own [CLS] head"}.get(
+        tuning.get("pooling", ""), "not recorded"
+    )
     return (
         f"`{tuning['method']}`, {tuning['trainable_parameters']:,} of {tuning['total_parameters']:,} "
-        f"parameters trained ({tuning['detail']}){merged}"
+        f"parameters trained ({tuning['detail']}){merged}; the classifier reads {head}"
     )

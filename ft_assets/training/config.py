@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
 Method = Literal["head_only", "partial", "full", "lora"]
+Pooling = Literal["auto", "cls", "mean"]
 
 
 class TrainConfig(dg.Config):
@@ -73,6 +74,15 @@ class TrainConfig(dg.Config):
             "What trains: head_only (encoder frozen, only the classification head), partial (frozen_layers "
             "lowest layers frozen), full (everything), lora (low-rank adapters, merged into the weights "
             "before saving, so the exported model is a plain one)."
+        ),
+    )
+    pooling: Pooling = Field(
+        default="auto",
+        description=(
+            "What the classification head reads. mean: the mean of the token vectors (how sentence "
+            "encoders such as the bundled MiniLM are trained to be read); cls: the model's own "
+            "*ForSequenceClassification head on [CLS]; auto: mean when the base model is a "
+            "sentence-transformers model with mean pooling, else cls."
         ),
     )
     cache_features: bool = Field(

@@ -10,6 +10,7 @@ from transformers import PreTrainedModel
 
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.model import freeze_lower_layers
+from ft_assets.training.pooled import MeanPooledClassifier
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class MethodSummary:
     total_parameters: int
     adapter_bytes: int | None  # lora only: the size of what a PEFT adapter file would hold
     detail: str
+    pooling: str  # what the head reads: "mean" (of the token vectors) or "cls" (the model's own head)
 
     def as_dict(self) -> dict[str, str | int | None]:
         return {
@@ -29,6 +31,7 @@ class MethodSummary:
             "total_parameters": self.total_parameters,
             "adapter_bytes": self.adapter_bytes,
             "detail": self.detail,
+            "pooling": self.pooling,
         }
 
 
@@ -64,7 +67,7 @@ def apply_method(model: PreTrainedModel, config: TrainConfig) -> tuple[torch.nn.
             )
             + "; merged before saving"
         )
-    return trained, summarize(trained, config.method, detail)
+    return trained, summarize(trained, config.method, detail, pooling_of(model))
 
 
 def _check_lora_targets(model: PreTrainedModel, targets: list[str]) -> None:
@@ -91,7 +94,11 @@ def _check_modules_to_save(model: PreTrainedModel, names: list[str]) -> None:
         raise ValueError(f"lora_modules_to_save {missing} name no module of {type(model).__name__}")
 
 
-def summarize(trained: torch.nn.Module, method: str, detail: str) -> MethodSummary:
+def pooling_of(model: PreTrainedModel) -> str:
+    return "mean" if isinstance(model, MeanPooledClassifier) else "cls"
+
+
+def summarize(trained: torch.nn.Module, method: str, detail: str, pooling: str) -> MethodSummary:
     parameters = list(trained.parameters())
     trainable = [p for p in parameters if p.requires_grad]
     return MethodSummary(
@@ -100,6 +107,7 @@ def summarize(trained: torch.nn.Module, method: str, detail: str) -> MethodSumma
         total_parameters=sum(p.numel() for p in parameters),
         adapter_bytes=sum(p.numel() * p.element_size() for p in trainable) if method == "lora" else None,
         detail=detail,
+        pooling=pooling,
     )
 
 

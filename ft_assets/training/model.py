@@ -1,8 +1,9 @@
-"""Loading the base encoder with a fresh classification head, and freezing its lower layers."""
+"""Loading the base encoder with a fresh classification head, loading a fine-tuned one, freezing layers."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import torch
 from transformers import (
@@ -13,9 +14,19 @@ from transformers import (
     set_seed,
 )
 
+from ft_assets.training.config import Pooling
+from ft_assets.training.pooled import MeanPooledClassifier, trained_with_mean_pooling
+
+
+def resolve_pooling(base_model: str | Path, pooling: Pooling) -> Literal["cls", "mean"]:
+    """auto: mean for sentence encoders trained with mean pooling, else the model's own [CLS] head."""
+    if pooling != "auto":
+        return pooling
+    return "mean" if trained_with_mean_pooling(base_model) else "cls"
+
 
 def load_classifier(
-    base_model: str | Path, label_names: list[str], seed: int
+    base_model: str | Path, label_names: list[str], seed: int, pooling: Pooling = "auto"
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Base encoder + randomly initialised head sized for ``label_names``, and its tokenizer."""
     if len(label_names) < 2:
@@ -25,15 +36,29 @@ def load_classifier(
     # The head is initialised inside from_pretrained, so the seed must be set before it for
     # two runs with the same seed to start from the same weights.
     set_seed(seed)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(base_model),
-        num_labels=len(label_names),
-        id2label=dict(enumerate(label_names)),
-        label2id={name: i for i, name in enumerate(label_names)},
-        use_safetensors=True,
-        trust_remote_code=False,
-    )
+    labels = {
+        "num_labels": len(label_names),
+        "id2label": dict(enumerate(label_names)),
+        "label2id": {name: i for i, name in enumerate(label_names)},
+    }
+    model: PreTrainedModel
+    if resolve_pooling(base_model, pooling) == "mean":
+        model = MeanPooledClassifier.from_encoder(base_model, **labels)
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(base_model), **labels, use_safetensors=True, trust_remote_code=False
+        )
     tokenizer = AutoTokenizer.from_pretrained(str(base_model), trust_remote_code=False)
+    return model, tokenizer
+
+
+def load_finetuned(model_dir: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A fine-tuned classifier (either head) in eval mode and its tokenizer; safetensors, no remote code."""
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(model_dir), use_safetensors=True, trust_remote_code=False
+    )
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=False)
     return model, tokenizer
 
 

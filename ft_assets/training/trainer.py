@@ -147,7 +147,7 @@ def _build_trainer(
         f"training on {device.device_name} ({device.device}, {device.precision}): "
         f"{len(train.dataset)} train / {len(validation.dataset)} validation examples, {num_labels} labels"
     )
-    model, tokenizer = load_classifier(base_model, label_names, config.seed)
+    model, tokenizer = load_classifier(base_model, label_names, config.seed, config.pooling)
     trained, method = apply_method(model, config)
     cached = config.method == "head_only" and config.cache_features
     cache_seconds = 0.0
@@ -164,7 +164,9 @@ def _build_trainer(
         )
         cache_seconds = time.perf_counter() - cache_started
         trained, collator = FeatureHead(head_of(model)), default_data_collator
-        method = summarize(trained, method.method, f"{method.detail}; encoder outputs cached once")
+        method = summarize(
+            trained, method.method, f"{method.detail}; encoder outputs cached once", method.pooling
+        )
         log(f"cached the frozen encoder's outputs for train and validation in {cache_seconds:.1f} s")
     log(
         f"method {method.method}: {method.trainable_parameters:,} of {method.total_parameters:,} "
