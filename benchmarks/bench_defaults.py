@@ -66,6 +66,8 @@ VARIANTS = {
     "lr2e-4_bf16_mean": Variant(learning_rate=2e-4, bf16=True, pooling="mean"),
     "lora_lr1e-3_bf16": Variant(learning_rate=1e-3, bf16=True, lora=True),
     "lora_lr1e-3_bf16_mean": Variant(learning_rate=1e-3, bf16=True, lora=True, pooling="mean"),
+    "lora_lr2e-3_bf16_mean": Variant(learning_rate=2e-3, bf16=True, lora=True, pooling="mean"),
+    "lora_lr4e-3_bf16_mean": Variant(learning_rate=4e-3, bf16=True, lora=True, pooling="mean"),
 }
 
 
@@ -225,6 +227,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--evals", type=int, default=8, help="evaluations over the run")
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--name", help="result file name (default: defaults_<data>)")
     args = parser.parse_args(argv)
     train_frame, tune_frame = tuning_sets(args.data, args.sst2_train)
     labels = sorted(set(train_frame["label"]))
@@ -241,7 +244,7 @@ def main(argv: list[str] | None = None) -> Path:
             )
             print(results[name]["best"], results[name]["train_seconds"], flush=True)
     return write_result(
-        f"defaults_{args.data}",
+        args.name or f"defaults_{args.data}",
         {
             "data": args.data,
             "train_rows": len(train),

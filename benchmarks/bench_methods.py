@@ -27,32 +27,25 @@ from ft_assets.training.job import TrainJob
 from ft_resources.training_launcher import TrainingLauncher
 
 MAX_LENGTH = 64
-# Each method at a learning rate suited to it: adapters and a lone head need a larger step than full
-# fine-tuning (the LoRA paper's GLUE runs use 10x and more). Same epochs for all.
+# Each method at its own default learning rate (TrainConfig: adapters and a lone head need larger steps
+# than full fine-tuning) and the default head (mean-pooled for MiniLM). Same epochs for all.
 METHODS: dict[str, dict[str, Any]] = {
-    "full": {"method": "full", "learning_rate": 1e-4},
-    "lora": {"method": "lora", "lora_r": 8, "lora_alpha": 16, "learning_rate": 1e-3},
-    # BERT's pooler sits between the encoder and the head; LoRA leaves it frozen unless asked.
-    "lora_pooler": {
-        "method": "lora",
-        "lora_r": 8,
-        "lora_alpha": 16,
-        "lora_modules_to_save": ["pooler"],
-        "learning_rate": 1e-3,
-    },
-    "head_only_cached": {"method": "head_only", "cache_features": True, "learning_rate": 1e-2},
-    "partial": {"method": "partial", "frozen_layers": 3, "learning_rate": 1e-4},
-    "head_only": {"method": "head_only", "cache_features": False, "learning_rate": 1e-2},
+    "full": {"method": "full"},
+    "lora": {"method": "lora", "lora_r": 8, "lora_alpha": 16},
+    # The stock [CLS] head with BERT's pooler trained beside the adapters: the alternative to mean pooling.
+    "lora_cls_pooler": {"method": "lora", "pooling": "cls", "lora_modules_to_save": ["pooler"]},
+    "head_only_cached": {"method": "head_only", "cache_features": True},
+    "partial": {"method": "partial", "frozen_layers": 3},
+    "head_only": {"method": "head_only", "cache_features": False},
     # Cached features make epochs cheap, so a lone head can afford the many epochs it needs.
     "head_only_cached_30_epochs": {
         "method": "head_only",
         "cache_features": True,
-        "learning_rate": 1e-2,
         "epochs": 30,
         "early_stopping_patience": 5,
     },
 }
-DEFAULT_METHODS = "full,lora,lora_pooler,head_only_cached,head_only_cached_30_epochs,partial"
+DEFAULT_METHODS = "full,lora,lora_cls_pooler,head_only_cached,head_only_cached_30_epochs,partial"
 
 
 def load_average() -> list[float]:
@@ -71,7 +64,6 @@ def train(
     run_dir = work / "".join(c if c.isalnum() else "_" for c in name)
     job = TrainJob(
         dataset_path=str(dataset_dir),
-        tokenized_max_length=MAX_LENGTH,
         label_names=LABELS,
         base_model=minilm_path(),
         config=config.model_dump(),
@@ -94,12 +86,14 @@ def dev_accuracy(model_dir: Path, dataset: Any) -> float:
     return round(float(np.mean(logits.argmax(1) == np.asarray(dataset["test"]["labels"]))), 4)
 
 
-def method_row(name: str, result: dict[str, Any], accuracy: float) -> dict[str, Any]:
+def method_row(name: str, config: TrainConfig, result: dict[str, Any], accuracy: float) -> dict[str, Any]:
     summary, tuning = result["summary"], result["fine_tuning"]
     epochs = summary["epochs_completed"] or 1.0
     return {
         "method": name,
         "config": METHODS[name],
+        "learning_rate": config.peak_learning_rate,
+        "pooling": tuning["pooling"],
         "dev_accuracy": accuracy,
         "train_seconds": summary["train_seconds"],
         "seconds_per_epoch": round(summary["train_seconds"] / epochs, 1),
@@ -144,10 +138,10 @@ def main(argv: list[str] | None = None) -> Path:
         dataset.save_to_disk(str(dataset_dir))
         single = TrainingLauncher(mode="subprocess")
         for name in [name for name in args.methods.split(",") if name]:
-            config = TrainConfig(**{"epochs": args.epochs, "max_length": MAX_LENGTH, **METHODS[name]})
+            config = TrainConfig(**{"epochs": args.epochs, **METHODS[name]})
             print(f"== {name}", flush=True)
             result = train(work, name, dataset_dir, config, single, args.threads)
-            rows.append(method_row(name, result, dev_accuracy(result["model_dir"], dataset)))
+            rows.append(method_row(name, config, result, dev_accuracy(result["model_dir"], dataset)))
             print(json.dumps(rows[-1]), flush=True)
             target = save(args, dataset, rows, ddp, load_before)  # a late failure keeps what finished
         if not args.skip_ddp:
@@ -191,7 +185,7 @@ def compare_ddp(work: Path, dataset_dir: Path, dataset: Any, steps: int) -> dict
             0,
         ),
     ):
-        config = TrainConfig(max_steps=steps, max_length=MAX_LENGTH, batch_size=batch, method="full")
+        config = TrainConfig(max_steps=steps, batch_size=batch, method="full")
         print(f"== DDP comparison: {label}", flush=True)
         result = train(work, f"ddp {label}", dataset_dir, config, launcher, threads)
         summary = result["summary"]

@@ -69,7 +69,6 @@ def fine_tuned_model(
     with artifact_store.write_dir(rel) as staging:
         job = TrainJob(
             dataset_path=str(artifact_store.local_path(tokenized_dataset["path"])),
-            tokenized_max_length=tokenized_dataset["max_length"],
             label_names=tokenized_dataset["label_names"],
             base_model=base_model.resolve(),
             config=config.model_dump(),

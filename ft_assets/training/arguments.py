@@ -25,7 +25,7 @@ def build_training_arguments(
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.eval_batch_size,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
-        learning_rate=config.learning_rate,
+        learning_rate=config.peak_learning_rate,
         weight_decay=config.weight_decay,
         lr_scheduler_type="linear",
         # transformers 5 dropped warmup_ratio: a float below 1 is read as a fraction of total steps.

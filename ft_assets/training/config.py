@@ -10,6 +10,9 @@ from pydantic import Field, field_validator, model_validator
 Method = Literal["head_only", "partial", "full", "lora"]
 Pooling = Literal["auto", "cls", "mean"]
 
+# Measured with the bundled MiniLM: benchmarks/results/defaults_sst2_lora.json, methods*.json.
+METHOD_LEARNING_RATES: dict[str, float] = {"full": 1e-4, "partial": 1e-4, "lora": 2e-3, "head_only": 1e-2}
+
 
 class TrainConfig(dg.Config):
     """Hyperparameters for fine-tuning a sentence encoder (MiniLM by default) as a text classifier.
@@ -20,11 +23,16 @@ class TrainConfig(dg.Config):
     """
 
     epochs: int = Field(default=3, ge=1, le=100, description="Maximum number of passes over the train split.")
-    learning_rate: float = Field(
-        default=1e-4,
+    learning_rate: float | None = Field(
+        default=None,
         gt=0.0,
         le=1.0,
-        description="Peak AdamW learning rate, reached after warm-up and decayed linearly to zero.",
+        description=(
+            "Peak AdamW learning rate, reached after warm-up and decayed linearly to zero. Unset: the "
+            "method's own ("
+            + ", ".join(f"{method} {rate:g}" for method, rate in METHOD_LEARNING_RATES.items())
+            + "); adapters and a lone head need larger steps than the whole network."
+        ),
     )
     batch_size: int = Field(default=32, ge=1, description="Training examples per device per forward pass.")
     gradient_accumulation_steps: int = Field(
@@ -124,6 +132,10 @@ class TrainConfig(dg.Config):
         if self.method != "partial" and self.frozen_layers > 0:
             raise ValueError(f"frozen_layers applies to method='partial' only, not method={self.method!r}")
         return self
+
+    @property
+    def peak_learning_rate(self) -> float:
+        return self.learning_rate if self.learning_rate is not None else METHOD_LEARNING_RATES[self.method]
 
     @property
     def greater_is_better(self) -> bool:

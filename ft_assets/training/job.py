@@ -16,7 +16,6 @@ class TrainJob(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     dataset_path: str  # a saved tokenized DatasetDict (train and validation splits)
-    tokenized_max_length: int  # the max_length the dataset was tokenized with
     label_names: list[str]
     base_model: str  # a local model folder or a hub id, as from_pretrained takes it
     config: dict[str, Any]  # TrainConfig fields

@@ -11,10 +11,17 @@ from ft_assets.training import TrainConfig
 def test_defaults_suit_a_short_minilm_cpu_run():
     config = TrainConfig()
     assert (config.epochs, config.batch_size, config.seed) == (3, 32, 42)
-    assert config.learning_rate == pytest.approx(1e-4)
+    assert config.learning_rate is None and config.peak_learning_rate == pytest.approx(1e-4)
     assert (config.max_steps, config.frozen_layers, config.class_weights) == (-1, 0, False)
     assert config.metric_for_best_model == "macro_f1" and config.greater_is_better
     assert (config.method, config.lora_r, config.lora_target_modules) == ("full", 8, ["query", "value"])
+
+
+def test_each_method_has_its_own_learning_rate_unless_one_is_set():
+    assert TrainConfig(method="lora").peak_learning_rate > TrainConfig(method="full").peak_learning_rate
+    assert TrainConfig(method="head_only").peak_learning_rate > TrainConfig(method="lora").peak_learning_rate
+    assert TrainConfig(method="lora", learning_rate=3e-4).peak_learning_rate == pytest.approx(3e-4)
+    assert "lora 0.002" in (TrainConfig.model_fields["learning_rate"].description or "")
 
 
 def test_every_field_has_a_description_for_the_launchpad():
@@ -22,7 +29,8 @@ def test_every_field_has_a_description_for_the_launchpad():
     assert set(fields) == {
         "epochs", "learning_rate", "batch_size", "gradient_accumulation_steps", "warmup_ratio",
         "weight_decay", "seed", "early_stopping_patience", "frozen_layers",
-        "class_weights", "max_steps", "eval_batch_size", "metric_for_best_model", "method", "cache_features",
+        "class_weights", "max_steps", "eval_batch_size", "metric_for_best_model", "method", "pooling",
+        "cache_features",
         "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "lora_modules_to_save",
     }  # fmt: skip
     assert all(field.description for field in fields.values())

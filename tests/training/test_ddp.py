@@ -18,7 +18,7 @@ from ft_assets.training import train_classifier
 from ft_assets.training.job import TrainJob
 from ft_resources.training_launcher import TrainingLauncher
 from tests.conftest import TINY_LABELS
-from tests.training.conftest import CPU, MAX_LENGTH, LogCapture, tiny_config, weights
+from tests.training.conftest import CPU, LogCapture, tiny_config, weights
 
 TRAIN_ROWS = 42
 EPOCHS = 2
@@ -38,7 +38,6 @@ def no_dropout_model(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFact
 def _job(root: Path, dataset_dir: Path, model: Path, batch_size: int, eval_batch_size: int) -> TrainJob:
     return TrainJob(
         dataset_path=str(dataset_dir),
-        tokenized_max_length=MAX_LENGTH,
         label_names=TINY_LABELS,
         base_model=str(model),
         config=tiny_config(

