@@ -52,6 +52,8 @@ class Variant:
     schedule: str = "linear"
     pooling: str = "cls"  # cls: the stock [CLS] head; mean: ft_assets MeanPooledClassifier
     lora: bool = False  # LoRA r=8 on query/value (the product's defaults) instead of full fine-tuning
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
 
 
 VARIANTS = {
@@ -68,6 +70,12 @@ VARIANTS = {
     "lora_lr1e-3_bf16_mean": Variant(learning_rate=1e-3, bf16=True, lora=True, pooling="mean"),
     "lora_lr2e-3_bf16_mean": Variant(learning_rate=2e-3, bf16=True, lora=True, pooling="mean"),
     "lora_lr4e-3_bf16_mean": Variant(learning_rate=4e-3, bf16=True, lora=True, pooling="mean"),
+    "lora_lr2e-3_bf16_mean_dropout0": Variant(
+        learning_rate=2e-3, bf16=True, lora=True, pooling="mean", lora_dropout=0.0
+    ),
+    "lora_lr1e-3_bf16_mean_alpha32": Variant(
+        learning_rate=1e-3, bf16=True, lora=True, pooling="mean", lora_alpha=32
+    ),
 }
 
 
@@ -84,7 +92,11 @@ def _model(n_labels: int, variant: Variant) -> torch.nn.Module:
     if not variant.lora:
         return model
     config = LoraConfig(
-        task_type=TaskType.SEQ_CLS, r=8, lora_alpha=16, lora_dropout=0.1, target_modules=["query", "value"]
+        task_type=TaskType.SEQ_CLS,
+        r=8,
+        lora_alpha=variant.lora_alpha,
+        lora_dropout=variant.lora_dropout,
+        target_modules=["query", "value"],
     )
     return get_peft_model(model, config)
 

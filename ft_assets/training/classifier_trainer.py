@@ -8,7 +8,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional torch alias
 from torch.utils.data import Sampler
-from transformers import Trainer
+from transformers import EvalPrediction, Trainer
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from ft_assets.training.callbacks import TrainCounters
@@ -20,6 +20,9 @@ class ClassifierTrainer(Trainer):
     The loss is computed here rather than by the model: BERT's forward accepts ``**kwargs``, so the
     Trainer assumes its loss is already normalised across gradient-accumulation steps when it is a
     plain per-batch mean. Owning the loss fixes that scaling and gives one place for class weights.
+
+    The validation loss is computed once over the gathered logits, not averaged from per-batch means:
+    under DDP the short rank's last batch is padded with repeated rows, and their losses would count.
     """
 
     # Our loss is a per-batch mean; the Trainer divides it by the accumulation steps.
@@ -39,6 +42,25 @@ class ClassifierTrainer(Trainer):
         self._train_lengths = train_lengths
         self._eval_lengths = eval_lengths
         self.counters = counters
+        if self.compute_metrics is not None:
+            scores = self.compute_metrics
+            self.compute_metrics = lambda prediction: {
+                **scores(prediction),
+                "loss": self._eval_loss(prediction),
+            }
+
+    def _loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        weight = None
+        if self._class_weights is not None:
+            weight = self._class_weights.to(device=logits.device, dtype=torch.float32)
+        # Cross-entropy in fp32 even under autocast: a bf16 log-softmax loses small loss differences.
+        return F.cross_entropy(logits.float(), labels, weight=weight)
+
+    def _eval_loss(self, prediction: EvalPrediction) -> float:
+        logits = prediction.predictions
+        if isinstance(logits, tuple):
+            logits = logits[0]
+        return float(self._loss(torch.as_tensor(logits), torch.as_tensor(prediction.label_ids)))
 
     def compute_loss(
         self,
@@ -49,17 +71,23 @@ class ClassifierTrainer(Trainer):
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
         labels = inputs["labels"]
         outputs = model(**{key: value for key, value in inputs.items() if key != "labels"})
-        logits = outputs["logits"]
-        weight = None
-        if self._class_weights is not None:
-            weight = self._class_weights.to(device=logits.device, dtype=torch.float32)
-        # Cross-entropy in fp32 even under autocast: a bf16 log-softmax loses small loss differences.
-        loss = F.cross_entropy(logits.float(), labels, weight=weight)
+        loss = self._loss(outputs["logits"], labels)
         if model.training:
             # Cached-feature batches carry a per-row token count instead of a mask; both sum to the tokens.
             tokens = inputs["attention_mask"] if "attention_mask" in inputs else inputs["token_count"]
             self.counters.add_batch(labels, tokens)
         return (loss, outputs) if return_outputs else loss
+
+    def prediction_step(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, torch.Tensor | Any],
+        prediction_loss_only: bool,
+        ignore_keys: list[str] | None = None,
+    ) -> tuple[torch.Tensor | None, Any, Any]:
+        loss, logits, labels = super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
+        # With the logits kept, the loss comes from _eval_loss over every row once (see the class doc).
+        return (None if logits is not None else loss), logits, labels
 
     def _get_train_sampler(self, train_dataset: Any = None) -> Sampler | None:
         dataset = train_dataset if train_dataset is not None else self.train_dataset
