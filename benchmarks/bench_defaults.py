@@ -56,6 +56,7 @@ class Variant:
     lora: bool = False  # LoRA r=8 on query/value (the product's defaults) instead of full fine-tuning
     lora_alpha: int = 16
     lora_dropout: float = 0.1
+    freeze_word_embeddings: bool = False  # the 30,522 x 384 input table, half of MiniLM's parameters
 
 
 VARIANTS = {
@@ -67,6 +68,8 @@ VARIANTS = {
     "lr2e-4_bf16_llrd0.8": Variant(learning_rate=2e-4, bf16=True, layer_decay=0.8),
     "lr1e-4_bf16_batch16": Variant(bf16=True, batch_size=16),
     "lr1e-4_bf16_mean": Variant(bf16=True, pooling="mean"),
+    "lr1e-4_bf16_frozen_words": Variant(bf16=True, freeze_word_embeddings=True),
+    "lr1e-4_bf16_mean_frozen_words": Variant(bf16=True, pooling="mean", freeze_word_embeddings=True),
     "lr2e-4_bf16_mean": Variant(learning_rate=2e-4, bf16=True, pooling="mean"),
     "lora_lr1e-3_bf16": Variant(learning_rate=1e-3, bf16=True, lora=True),
     "lora_lr1e-3_bf16_mean": Variant(learning_rate=1e-3, bf16=True, lora=True, pooling="mean"),
@@ -91,6 +94,8 @@ def _model(n_labels: int, variant: Variant) -> torch.nn.Module:
         model = AutoModelForSequenceClassification.from_pretrained(
             minilm_path(), num_labels=n_labels, use_safetensors=True
         )
+    if variant.freeze_word_embeddings:
+        model.get_input_embeddings().requires_grad_(False)
     if not variant.lora:
         return model
     config = LoraConfig(

@@ -84,6 +84,14 @@ class TrainConfig(dg.Config):
             "before saving, so the exported model is a plain one)."
         ),
     )
+    freeze_word_embeddings: bool = Field(
+        default=True,
+        description=(
+            "full: keep the word-embedding table as pre-trained (half of MiniLM's parameters). A small "
+            "labelled set only moves the rows of the words it contains, away from the synonyms it lacks; "
+            "frozen, they also cost no gradient or optimizer update. Other methods freeze it anyway."
+        ),
+    )
     pooling: Pooling = Field(
         default="auto",
         description=(

@@ -40,6 +40,9 @@ def apply_method(model: PreTrainedModel, config: TrainConfig) -> tuple[torch.nn.
     trained: torch.nn.Module = model
     if config.method == "full":
         detail = "every parameter trains"
+        if config.freeze_word_embeddings:
+            model.get_input_embeddings().requires_grad_(False)
+            detail = "every parameter but the word-embedding table trains"
     elif config.method == "partial":
         detail = "frozen: " + ", ".join(freeze_lower_layers(model, config.frozen_layers))
     elif config.method == "head_only":
