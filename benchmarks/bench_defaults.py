@@ -154,15 +154,15 @@ LONG_WORDS = 15
 LONG_ROWS = 1000
 
 
-def tuning_sets(name: str, sst2_train: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def tuning_sets(name: str, sst2_train: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     if name == "sst2_long":
         everything = sst2("train")
-        sample = everything.sample(n=sst2_train, random_state=0)
+        sample = everything.sample(n=sst2_train, random_state=seed)
         # The train rows bench_sst2_quality trains on (the same sample and hash split, minus validation).
         train = sample[assign_splits(sample["text"], 0.95, 0.025) == "train"]
         rest = everything.drop(sample.index)
         long = rest[rest["text"].str.split().str.len() >= LONG_WORDS]
-        return train, long.sample(n=min(LONG_ROWS, len(long)), random_state=1)
+        return train, long.sample(n=min(LONG_ROWS, len(long)), random_state=seed + 1)
     if name == "sst2":
         frame = sst2("train").sample(n=sst2_train, random_state=0)
         # Everything outside the 85 % train share is the tuning hold-out (never SST-2 dev).
@@ -260,8 +260,9 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--evals", type=int, default=8, help="evaluations over the run")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--name", help="result file name (default: defaults_<data>)")
+    parser.add_argument("--sample-seed", type=int, default=0, help="sst2_long: which train sample")
     args = parser.parse_args(argv)
-    train_frame, tune_frame = tuning_sets(args.data, args.sst2_train)
+    train_frame, tune_frame = tuning_sets(args.data, args.sst2_train, args.sample_seed)
     labels = sorted(set(train_frame["label"]))
     label_ids = {label: i for i, label in enumerate(labels)}
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
