@@ -87,9 +87,10 @@ class TrainConfig(dg.Config):
     freeze_word_embeddings: bool = Field(
         default=True,
         description=(
-            "full: keep the word-embedding table as pre-trained (half of MiniLM's parameters). A small "
-            "labelled set only moves the rows of the words it contains, away from the synonyms it lacks; "
-            "frozen, they also cost no gradient or optimizer update. Other methods freeze it anyway."
+            "full: keep the word-embedding table as pre-trained (half of MiniLM's parameters), so it costs "
+            "no gradient or optimizer update: 1.1-1.5x faster training at no accuracy difference the "
+            "held-out sets of the defaults study could measure (README, Training defaults). Other "
+            "methods freeze it anyway."
         ),
     )
     pooling: Pooling = Field(
