@@ -70,6 +70,9 @@ VARIANTS = {
     "lr1e-4_bf16_mean": Variant(bf16=True, pooling="mean"),
     "lr1e-4_bf16_frozen_words": Variant(bf16=True, freeze_word_embeddings=True),
     "lr1e-4_bf16_mean_frozen_words": Variant(bf16=True, pooling="mean", freeze_word_embeddings=True),
+    "lr5e-5_bf16_mean_frozen_words": Variant(
+        learning_rate=5e-5, bf16=True, pooling="mean", freeze_word_embeddings=True
+    ),
     "lr2e-4_bf16_mean": Variant(learning_rate=2e-4, bf16=True, pooling="mean"),
     "lora_lr1e-3_bf16": Variant(learning_rate=1e-3, bf16=True, lora=True),
     "lora_lr1e-3_bf16_mean": Variant(learning_rate=1e-3, bf16=True, lora=True, pooling="mean"),
