@@ -57,6 +57,7 @@ class Variant:
     lora_alpha: int = 16
     lora_dropout: float = 0.1
     freeze_word_embeddings: bool = False  # the 30,522 x 384 input table, half of MiniLM's parameters
+    average_last: int = 0  # also score the mean of the weights at the last N evaluations (LAWA)
 
 
 VARIANTS = {
@@ -70,6 +71,9 @@ VARIANTS = {
     "lr1e-4_bf16_mean": Variant(bf16=True, pooling="mean"),
     "lr1e-4_bf16_frozen_words": Variant(bf16=True, freeze_word_embeddings=True),
     "lr1e-4_bf16_mean_frozen_words": Variant(bf16=True, pooling="mean", freeze_word_embeddings=True),
+    "lr1e-4_bf16_mean_frozen_words_avg3": Variant(
+        bf16=True, pooling="mean", freeze_word_embeddings=True, average_last=3
+    ),
     "lr5e-5_bf16_mean_frozen_words": Variant(
         learning_rate=5e-5, bf16=True, pooling="mean", freeze_word_embeddings=True
     ),
@@ -118,6 +122,8 @@ class StepClock(TrainerCallback):
     seconds: float = 0.0
     started: float = 0.0
     curve: list[dict[str, float]] = field(default_factory=list)
+    keep_weights: bool = False
+    snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
 
     def on_step_begin(self, args, state, control, **kwargs):
         self.started = time.perf_counter()
@@ -126,6 +132,9 @@ class StepClock(TrainerCallback):
         self.seconds += time.perf_counter() - self.started
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if self.keep_weights and "model" in kwargs:
+            weights = kwargs["model"].state_dict()
+            self.snapshots[state.global_step] = {k: v.detach().float().clone() for k, v in weights.items()}
         self.curve.append(
             {
                 "step": state.global_step,
@@ -227,7 +236,7 @@ def run_variant(
         seed=42,
         data_seed=42,
     )
-    clock = StepClock()
+    clock = StepClock(keep_weights=variant.average_last > 0)
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
     optimizer = _optimizer(model, variant)
     trainer = Trainer(
@@ -243,7 +252,22 @@ def run_variant(
     load = os.getloadavg()[0]
     trainer.train()
     best = max(clock.curve, key=lambda point: point["macro_f1"])
+    averaged = None
+    if variant.average_last:
+        last = [clock.snapshots[step] for step in sorted(clock.snapshots)[-variant.average_last :]]
+        mean = {name: torch.stack([weights[name] for weights in last]).mean(0) for name in last[0]}
+        dtypes = {name: value.dtype for name, value in model.state_dict().items()}
+        model.load_state_dict({name: value.to(dtypes[name]) for name, value in mean.items()})
+        clock.keep_weights = False
+        scores = trainer.evaluate()
+        clock.curve.pop()  # that evaluation is the average's, not a point of the training curve
+        averaged = {
+            "steps": sorted(clock.snapshots)[-variant.average_last :],
+            "accuracy": round(scores["eval_accuracy"], 4),
+            "macro_f1": round(scores["eval_macro_f1"], 4),
+        }
     return {
+        "averaged_weights": averaged,
         "variant": asdict(variant),
         "steps": steps,
         "train_seconds": round(clock.seconds, 1),
