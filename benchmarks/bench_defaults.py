@@ -25,10 +25,8 @@ import numpy as np
 import pandas as pd
 import torch
 from datasets import Dataset
-from peft import LoraConfig, TaskType, get_peft_model
 from sklearn.metrics import accuracy_score, f1_score
 from transformers import (
-    AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
     Trainer,
@@ -40,7 +38,9 @@ from transformers import (
 from benchmarks.bbc_data import bbc_splits
 from benchmarks.common import minilm_path, sst2, write_result
 from ft_assets.splitting.hashing import assign_splits
-from ft_assets.training.pooled import MeanPooledClassifier
+from ft_assets.training.config import Pooling, TrainConfig
+from ft_assets.training.methods import apply_method
+from ft_assets.training.model import load_classifier
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Variant:
     label_smoothing: float = 0.0
     layer_decay: float = 1.0  # 1.0 = one learning rate for every layer
     schedule: str = "linear"
-    pooling: str = "cls"  # cls: the stock [CLS] head; mean: ft_assets MeanPooledClassifier
+    pooling: Pooling = "cls"  # cls: the stock [CLS] head; mean: ft_assets MeanPooledClassifier
     lora: bool = False  # LoRA r=8 on query/value (the product's defaults) instead of full fine-tuning
     lora_alpha: int = 16
     lora_dropout: float = 0.1
@@ -92,27 +92,17 @@ VARIANTS = {
 
 
 def _model(n_labels: int, variant: Variant) -> torch.nn.Module:
-    labels = {i: str(i) for i in range(n_labels)}
-    if variant.pooling == "mean":
-        model = MeanPooledClassifier.from_encoder(
-            minilm_path(), num_labels=n_labels, id2label=labels, label2id={v: k for k, v in labels.items()}
-        )
-    else:
-        model = AutoModelForSequenceClassification.from_pretrained(
-            minilm_path(), num_labels=n_labels, use_safetensors=True
-        )
-    if variant.freeze_word_embeddings:
-        model.get_input_embeddings().requires_grad_(False)
-    if not variant.lora:
-        return model
-    config = LoraConfig(
-        task_type=TaskType.SEQ_CLS,
-        r=8,
+    """Built by the pipeline's own code: its head (load_classifier) and its method (apply_method)."""
+    labels = [str(i) for i in range(n_labels)]
+    model, _ = load_classifier(minilm_path(), labels, seed=42, pooling=variant.pooling)
+    method = TrainConfig(
+        method="lora" if variant.lora else "full",
+        freeze_word_embeddings=variant.freeze_word_embeddings,
         lora_alpha=variant.lora_alpha,
         lora_dropout=variant.lora_dropout,
-        target_modules=["query", "value"],
     )
-    return get_peft_model(model, config)
+    trained, _ = apply_method(model, method)
+    return trained
 
 
 @dataclass

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import dagster as dg
 import torch
-from dagster._core.pipes.client import PipesClientCompletedInvocation
 from dagster_pipes import PipesMappingParamsLoader
 from pydantic import Field
 
@@ -51,7 +50,7 @@ class TrainingLauncher(dg.ConfigurableResource):
         default="", description="k8s: the path the claim is mounted at in both pods."
     )
 
-    def run(self, context: dg.AssetExecutionContext, job: TrainJob) -> PipesClientCompletedInvocation:
+    def run(self, context: dg.AssetExecutionContext, job: TrainJob) -> dg.PipesClientCompletedInvocation:
         context.log.info(f"launching training ({self.describe()})")
         if self.mode == "in_process":
             return self._run_in_process(context, job)
@@ -126,7 +125,9 @@ class TrainingLauncher(dg.ConfigurableResource):
         }
 
     @staticmethod
-    def _run_in_process(context: dg.AssetExecutionContext, job: TrainJob) -> PipesClientCompletedInvocation:
+    def _run_in_process(
+        context: dg.AssetExecutionContext, job: TrainJob
+    ) -> dg.PipesClientCompletedInvocation:
         # A real Pipes session whose "external process" is this one: the same entry point, no new interpreter.
         with dg.open_pipes_session(
             context=context,
@@ -134,4 +135,4 @@ class TrainingLauncher(dg.ConfigurableResource):
             message_reader=dg.PipesTempFileMessageReader(),
         ) as session:
             entrypoint.run(job, params_loader=PipesMappingParamsLoader(session.get_bootstrap_env_vars()))
-        return PipesClientCompletedInvocation(session)
+        return dg.PipesClientCompletedInvocation(session)

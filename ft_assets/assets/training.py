@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._core.pipes.client import PipesClientCompletedInvocation
 
 from ft_assets.assets.metadata import md_table
 from ft_assets.tokenizing.versioning import combine
@@ -110,7 +109,7 @@ def fine_tuned_model(
     )
 
 
-def _outcome(invocation: PipesClientCompletedInvocation) -> dict[str, Any]:
+def _outcome(invocation: dg.PipesClientCompletedInvocation) -> dict[str, Any]:
     messages = [m for m in invocation.get_custom_messages() if m.get("type") == OUTCOME_MESSAGE]
     if not messages:
         raise dg.Failure("the training process ended without reporting its outcome through Pipes")

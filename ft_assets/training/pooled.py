@@ -38,7 +38,7 @@ class MeanPooledConfig(PretrainedConfig):
         super().__init__(**kwargs)
         self.encoder = encoder or {}
         self.classifier_dropout = classifier_dropout
-        # Read by export (position limit) and the trainer (sizes) as they would on the encoder's own config.
+        # Read as on the encoder's own config: by export (the position limit) and by this model's head size.
         for key in ("max_position_embeddings", "hidden_size", "num_hidden_layers"):
             if key in self.encoder:
                 setattr(self, key, self.encoder[key])

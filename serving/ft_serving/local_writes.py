@@ -79,11 +79,7 @@ def staged_dir(target: Path, *, replace: bool) -> Iterator[Path]:
         yield staging
         _fsync_tree(staging)
         if replace and target.exists():
-            if not _exchange(staging, target):  # after an exchange, staging holds the old folder
-                retired = temporary_sibling(target, "old")
-                target.rename(retired)
-                staging.rename(target)
-                _remove(retired)
+            _swap_in(staging, target)
         else:
             try:
                 staging.rename(target)
@@ -105,16 +101,10 @@ def point_symlink(link: Path, target: Path) -> None:
     temporary = temporary_sibling(link)
     temporary.symlink_to(relative)
     try:
-        if not (link.is_dir() and not link.is_symlink()):
-            temporary.replace(link)
-        elif _exchange(temporary, link):
-            # A real folder from an older layout: it swapped places with the link in one step.
-            _remove(temporary)
+        if link.is_dir() and not link.is_symlink():
+            _swap_in(temporary, link)  # a real folder from an older layout
         else:
-            retired = temporary_sibling(link, "old")
-            link.rename(retired)
             temporary.replace(link)
-            _remove(retired)
     except BaseException:
         _remove(temporary)
         raise
@@ -138,6 +128,18 @@ def _renameat2() -> Callable[..., int] | None:
     if function is not None:
         function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     return function
+
+
+def _swap_in(new: Path, folder: Path) -> None:
+    """Put ``new`` where the existing ``folder`` is and delete the old folder: one exchange where the
+    kernel can; elsewhere a rename cannot replace a non-empty folder, so it steps aside first."""
+    if _exchange(new, folder):
+        _remove(new)  # after the exchange this name holds the old folder
+        return
+    retired = temporary_sibling(folder, "old")
+    folder.rename(retired)
+    new.replace(folder)
+    _remove(retired)
 
 
 def _exchange(first: Path, second: Path) -> bool:

@@ -10,12 +10,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from ft_assets.training.checkpoints import MANIFEST_FILE
 from ft_assets.training.job import TrainJob
+from ft_resources.training_launcher import TrainingLauncher
 from tests.conftest import TINY_LABELS
 from tests.training.conftest import STEPS_PER_EPOCH, tiny_config
 
@@ -27,19 +30,34 @@ def _complete_checkpoints(folder: Path) -> list[Path]:
     return sorted(folder.glob(f"checkpoint-*/{MANIFEST_FILE}")) if folder.is_dir() else []
 
 
-def _entrypoint(job: TrainJob, outcome: Path) -> subprocess.Popen[bytes]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DAGSTER_PIPES")}
-    # A file, not a pipe: an unread pipe that fills up would stall the process before its checkpoint.
-    with outcome.with_suffix(".log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "ft_assets.training.entrypoint", *job.argv(), "--outcome", str(outcome)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+@pytest.fixture
+def start_entrypoint() -> Iterator[Callable[[TrainJob, Path], subprocess.Popen[bytes]]]:
+    """Starts the entry point with the subprocess launcher's command; kills what a failed test left."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(job: TrainJob, outcome: Path) -> subprocess.Popen[bytes]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("DAGSTER_PIPES")}
+        # A file, not a pipe: an unread pipe that fills up would stall the process before its checkpoint.
+        with outcome.with_suffix(".log").open("wb") as log:
+            process = subprocess.Popen(
+                [*TrainingLauncher(mode="subprocess").command(job), "--outcome", str(outcome)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)
 
 
-def test_a_killed_training_process_resumes_where_its_checkpoints_end(tiny_dataset, tiny_model_dir, tmp_path):
+def test_a_killed_training_process_resumes_where_its_checkpoints_end(
+    tiny_dataset, tiny_model_dir, tmp_path, start_entrypoint
+):
     tiny_dataset.save_to_disk(str(tmp_path / "dataset"))
     job = TrainJob(
         dataset_path=str(tmp_path / "dataset"),
@@ -50,7 +68,7 @@ def test_a_killed_training_process_resumes_where_its_checkpoints_end(tiny_datase
         output_dir=str(tmp_path / "model"),
         checkpoint_dir=str(tmp_path / "checkpoints"),
     )
-    first = _entrypoint(job, tmp_path / "first.json")
+    first = start_entrypoint(job, tmp_path / "first.json")
     deadline = time.monotonic() + 120
     while not _complete_checkpoints(tmp_path / "checkpoints"):
         assert first.poll() is None, (tmp_path / "first.log").read_text()[-2000:]
@@ -61,7 +79,7 @@ def test_a_killed_training_process_resumes_where_its_checkpoints_end(tiny_datase
     assert not (tmp_path / "first.json").exists()
     assert not (tmp_path / "model").exists()  # no half-written model folder is left for export to find
 
-    second = _entrypoint(job, tmp_path / "second.json")
+    second = start_entrypoint(job, tmp_path / "second.json")
     assert second.wait(timeout=300) == 0, (tmp_path / "second.log").read_text()[-2000:]
     summary = json.loads((tmp_path / "second.json").read_text())["summary"]
     resumed = summary["resumed_from_step"]
