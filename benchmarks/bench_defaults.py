@@ -39,8 +39,11 @@ from benchmarks.bbc_data import bbc_splits
 from benchmarks.common import minilm_path, sst2, write_result
 from ft_assets.splitting.hashing import assign_splits
 from ft_assets.training.config import Pooling, TrainConfig
+from ft_assets.training.data import PreparedSplit
 from ft_assets.training.methods import apply_method
 from ft_assets.training.model import load_classifier
+from ft_assets.training.probe import fit_head
+from ft_resources.accelerator import AcceleratorResource
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Variant:
     lora_dropout: float = 0.1
     freeze_word_embeddings: bool = False  # the 30,522 x 384 input table, half of MiniLM's parameters
     average_last: int = 0  # also score the mean of the weights at the last N evaluations (LAWA)
+    linear_probe: bool = False  # LP-FT: fit the head on the frozen encoder's features first
 
 
 VARIANTS = {
@@ -74,6 +78,10 @@ VARIANTS = {
     "lr1e-4_bf16_mean_frozen_words_avg3": Variant(
         bf16=True, pooling="mean", freeze_word_embeddings=True, average_last=3
     ),
+    "lr1e-4_bf16_mean_frozen_words_probe": Variant(
+        bf16=True, pooling="mean", freeze_word_embeddings=True, linear_probe=True
+    ),
+    "lr1e-4_bf16_mean_probe": Variant(bf16=True, pooling="mean", linear_probe=True),
     "lr5e-5_bf16_mean_frozen_words": Variant(
         learning_rate=5e-5, bf16=True, pooling="mean", freeze_word_embeddings=True
     ),
@@ -81,6 +89,9 @@ VARIANTS = {
     "lora_lr1e-3_bf16": Variant(learning_rate=1e-3, bf16=True, lora=True),
     "lora_lr1e-3_bf16_mean": Variant(learning_rate=1e-3, bf16=True, lora=True, pooling="mean"),
     "lora_lr2e-3_bf16_mean": Variant(learning_rate=2e-3, bf16=True, lora=True, pooling="mean"),
+    "lora_lr2e-3_bf16_mean_probe": Variant(
+        learning_rate=2e-3, bf16=True, lora=True, pooling="mean", linear_probe=True
+    ),
     "lora_lr4e-3_bf16_mean": Variant(learning_rate=4e-3, bf16=True, lora=True, pooling="mean"),
     "lora_lr2e-3_bf16_mean_dropout0": Variant(
         learning_rate=2e-3, bf16=True, lora=True, pooling="mean", lora_dropout=0.0
@@ -91,10 +102,15 @@ VARIANTS = {
 }
 
 
-def _model(n_labels: int, variant: Variant) -> torch.nn.Module:
-    """Built by the pipeline's own code: its head (load_classifier) and its method (apply_method)."""
+def _model(train: Dataset, n_labels: int, variant: Variant) -> torch.nn.Module:
+    """Built by the pipeline's own code: its head (load_classifier), its linear probe (fit_head) and
+    its method (apply_method)."""
     labels = [str(i) for i in range(n_labels)]
-    model, _ = load_classifier(minilm_path(), labels, seed=42, pooling=variant.pooling)
+    model, tokenizer = load_classifier(minilm_path(), labels, seed=42, pooling=variant.pooling)
+    if variant.linear_probe:
+        split = PreparedSplit(train.remove_columns("length"), train["length"], np.asarray(train["labels"]))
+        device = AcceleratorResource(device="cpu", precision="bf16" if variant.bf16 else "fp32").resolve()
+        fit_head(model, split, tokenizer, device, batch_size=128)
     method = TrainConfig(
         method="lora" if variant.lora else "full",
         freeze_word_embeddings=variant.freeze_word_embeddings,
@@ -202,7 +218,7 @@ def run_variant(
     train: Dataset, tune: Dataset, n_labels: int, variant: Variant, epochs: float, evals: int, out: Path
 ) -> dict:
     set_seed(42)
-    model = _model(n_labels, variant)
+    model = _model(train, n_labels, variant)
     steps = int(np.ceil(len(train) / variant.batch_size) * epochs)
     args = TrainingArguments(
         output_dir=str(out),

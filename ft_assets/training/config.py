@@ -102,6 +102,15 @@ class TrainConfig(dg.Config):
             "sentence-transformers model with mean pooling, else cls."
         ),
     )
+    linear_probe: bool = Field(
+        default=False,
+        description=(
+            "full, partial, lora: before fine-tuning, fit the new head by logistic regression on the "
+            "frozen encoder's features (one inference pass over train), so training starts from a "
+            "fitted head instead of a random one that would pull the encoder's features off course "
+            "(LP-FT). README, Training defaults, has the measurements."
+        ),
+    )
     cache_features: bool = Field(
         default=True,
         description=(
@@ -141,6 +150,11 @@ class TrainConfig(dg.Config):
         if self.method != "partial" and self.frozen_layers > 0:
             raise ValueError(f"frozen_layers applies to method='partial' only, not method={self.method!r}")
         return self
+
+    @property
+    def fits_linear_probe(self) -> bool:
+        # head_only trains nothing but the head, so a probe first would only be that run done twice.
+        return self.linear_probe and self.method != "head_only"
 
     @property
     def peak_learning_rate(self) -> float:

@@ -33,6 +33,7 @@ class TrainOutcome:
     precision: str
     fine_tuning: dict[str, str | int | None] = field(default_factory=dict)  # MethodSummary.as_dict()
     feature_cache_seconds: float = 0.0  # head_only with cached features: the one encoder pass
+    linear_probe_seconds: float = 0.0  # linear_probe: encoder pass and head fit before training
     world_size: int = 1
     peak_memory_mb: float = 0.0  # this process's peak resident memory (GPU memory on CUDA)
     device_name: str = ""
@@ -83,6 +84,7 @@ class TrainOutcome:
             "device": self.device,
             "precision": self.precision,
             "feature_cache_seconds": round(self.feature_cache_seconds, 3),
+            "linear_probe_seconds": round(self.linear_probe_seconds, 3),
             "world_size": self.world_size,
             "peak_memory_mb": round(self.peak_memory_mb, 1),
         }

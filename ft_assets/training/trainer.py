@@ -6,7 +6,7 @@ import hashlib
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from ft_assets.training.methods import MethodSummary, apply_method, plain_model,
 from ft_assets.training.metrics import compute_classification_metrics, inverse_frequency_weights
 from ft_assets.training.model import load_classifier
 from ft_assets.training.outcome import TrainOutcome
+from ft_assets.training.probe import fit_head
 from ft_resources.accelerator import DeviceSettings
 
 
@@ -65,13 +66,21 @@ def train_classifier(
     """
     started = time.perf_counter()
     with quiet_progress_bars():
+        resume = choose_resume_checkpoint(checkpoint_dir)
+        resume_from, resumed_from_step = resume.checkpoint, resume.step
         setup = _build_trainer(
-            dataset, label_names, base_model, config, device, checkpoint_dir, log, callbacks
+            dataset,
+            label_names,
+            base_model,
+            config,
+            device,
+            checkpoint_dir,
+            log,
+            callbacks,
+            resuming=resume_from is not None,
         )
         trainer = setup.trainer
-        resume = choose_resume_checkpoint(checkpoint_dir)
         log(resume.message)
-        resume_from, resumed_from_step = resume.checkpoint, resume.step
         train_started = time.perf_counter()
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from is not None else None)
         counters = trainer.counters
@@ -107,6 +116,7 @@ def train_classifier(
         precision=device.precision,
         fine_tuning=setup.method.as_dict(),
         feature_cache_seconds=setup.feature_cache_seconds,
+        linear_probe_seconds=setup.linear_probe_seconds,
         world_size=trainer.args.world_size,
         peak_memory_mb=_peak_memory_mb(device),
         device_name=device.device_name,
@@ -128,6 +138,7 @@ class _Setup:
     method: MethodSummary
     cached_features: bool
     feature_cache_seconds: float
+    linear_probe_seconds: float
 
 
 def _build_trainer(
@@ -139,6 +150,8 @@ def _build_trainer(
     checkpoint_dir: Path,
     log: Callable[[str], None],
     callbacks: Sequence[TrainerCallback],
+    *,
+    resuming: bool,
 ) -> _Setup:
     num_labels = len(label_names)
     train = prepare_split(dataset, "train", num_labels)
@@ -148,7 +161,19 @@ def _build_trainer(
         f"{len(train.dataset)} train / {len(validation.dataset)} validation examples, {num_labels} labels"
     )
     model, tokenizer = load_classifier(base_model, label_names, config.seed, config.pooling)
+    probe_seconds = 0.0
+    # A resumed run loads its head from the checkpoint, so a probe fit would be thrown away.
+    if config.fits_linear_probe and not resuming:
+        probe_started = time.perf_counter()
+        fit = fit_head(model, train, tokenizer, device, config.eval_batch_size)
+        probe_seconds = time.perf_counter() - probe_started
+        log(
+            f"linear probe: head fitted to the frozen encoder's features in {probe_seconds:.1f} s "
+            f"(C={fit.strength:g}, train accuracy {fit.train_accuracy:.3f})"
+        )
     trained, method = apply_method(model, config)
+    if config.fits_linear_probe:
+        method = replace(method, detail=f"{method.detail}; head fitted first by a linear probe")
     cached = config.method == "head_only" and config.cache_features
     cache_seconds = 0.0
     # Multiples of 8 let tensor cores engage on GPU; on CPU they are only extra padding.
@@ -204,7 +229,7 @@ def _build_trainer(
     )
     # With tqdm disabled the Trainer prints every log dict to stdout; ProgressCallback reports instead.
     trainer.remove_callback(PrinterCallback)
-    return _Setup(trainer, model, tokenizer, method, cached, cache_seconds)
+    return _Setup(trainer, model, tokenizer, method, cached, cache_seconds, probe_seconds)
 
 
 def _rank_digests(model: torch.nn.Module) -> list[str]:
