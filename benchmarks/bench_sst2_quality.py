@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> Path:
         "--bare-trainer", action="store_true", help="also train the bare Trainer, side by side"
     )
     parser.add_argument("--max-length", type=int, default=MAX_LENGTH)
+    parser.add_argument("--name", help="result file name (default: sst2_quality_<sentences>)")
     parser.add_argument("--keep", type=Path, help="copy the fine-tuned model folder here (for bench_serving)")
     args = parser.parse_args(argv)
     dataset = sst2_dataset(args.sentences or None, max_length=args.max_length)
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> Path:
         LABELS,
         dataset["test"]["text"],
     )
-    name = f"sst2_quality_{args.sentences or 'full'}"
+    name = args.name or f"sst2_quality_{args.sentences or 'full'}"
     return write_result(
         name,
         {
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> Path:
             "dev_accuracy": round(report.accuracy, 4),
             "dev_macro_f1": round(report.macro_f1, 4),
             "train_seconds": round(outcome.train_seconds, 1),
+            "linear_probe_seconds": round(outcome.linear_probe_seconds, 1),
+            "train_and_probe_seconds": round(outcome.train_seconds + outcome.linear_probe_seconds, 1),
             "wall_seconds": round(wall.seconds, 1),
             "epochs_completed": outcome.epochs_completed,
             "best_epoch": outcome.best_epoch,

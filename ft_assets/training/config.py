@@ -103,7 +103,7 @@ class TrainConfig(dg.Config):
         ),
     )
     linear_probe: bool = Field(
-        default=False,
+        default=True,
         description=(
             "full, partial, lora: before fine-tuning, fit the new head by logistic regression on the "
             "frozen encoder's features (one inference pass over train), so training starts from a "
