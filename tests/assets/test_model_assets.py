@@ -12,7 +12,7 @@ from ft_assets.definitions import ALL_ASSETS
 from ft_assets.export import PARITY_TOLERANCE
 from ft_assets.resources import build_resources
 from tests.assets.conftest import make_rows, write_csv
-from tests.conftest import build_tiny_bert
+from tests.conftest import TINY_MODEL_TRAINING, build_tiny_bert
 
 BUNDLE_FILES = {
     "model.onnx",
@@ -62,7 +62,9 @@ def graph(tmp_path_factory):
                 "ops": {
                     "raw_examples": {"config": {"data_dir": str(data)}},
                     "tokenized_dataset": {"config": {"max_length": 32}},
-                    "fine_tuned_model": {"config": {"epochs": 2, "learning_rate": 5e-3}},
+                    "fine_tuned_model": {
+                        "config": {"epochs": 2, "learning_rate": 5e-3, **TINY_MODEL_TRAINING}
+                    },
                     "batch_predictions": {"config": {"inbox_dir": str(inbox)}},
                 }
             },

@@ -21,6 +21,7 @@ import ft_assets.training.entrypoint as training_entrypoint
 from ft_assets.automation import new_data_sensor
 from ft_assets.definitions import ALL_ASSETS
 from tests.automation.conftest import evaluate, materialize
+from tests.conftest import TINY_MODEL_TRAINING
 
 TRAIN = {
     "epochs": 2,
@@ -32,9 +33,7 @@ TRAIN = {
     # The tiny model's word vectors are random, not pre-trained: frozen, they leave too little to learn
     # from in two epochs for the champion/challenger comparisons these tests make.
     "freeze_word_embeddings": False,
-    # Random word vectors make near-constant features; a probe fitted to them gives the head weights
-    # that lr 1e-2 blows up (tests/training/test_probe.py covers the probe).
-    "linear_probe": False,
+    **TINY_MODEL_TRAINING,
 }
 CHAIN_CONFIG = {
     "ops": {

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from ft_assets.training import TrainConfig, TrainOutcome, train_classifier
 from ft_resources.accelerator import DeviceSettings
-from tests.conftest import TINY_LABELS
+from tests.conftest import TINY_LABELS, TINY_MODEL_TRAINING
 
 MAX_LENGTH = 32
 SUBJECTS = {
@@ -61,9 +61,7 @@ def tiny_config(**overrides: object) -> TrainConfig:
         "weight_decay": 0.0,
         "early_stopping_patience": 0,
         "seed": 7,
-        # A random 32-wide BERT's features barely vary, so a probe fitted to them gives the head huge
-        # weights that lr 1e-2 then blows up; tests/training/test_probe.py covers the probe.
-        "linear_probe": False,
+        **TINY_MODEL_TRAINING,
     }
     values.update(overrides)
     return TrainConfig(**values)

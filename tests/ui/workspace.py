@@ -11,13 +11,13 @@ import dagster as dg
 from ft_assets.definitions import ALL_ASSETS, ALL_CHECKS
 from ft_assets.resources import build_resources
 from tests.assets.conftest import make_rows, write_csv
-from tests.conftest import build_tiny_bert
+from tests.conftest import TINY_MODEL_TRAINING, build_tiny_bert
 from tests.ui.server import write_instance_yaml
 
 # Short training: one epoch on 32-token texts; the ONNX gate compares and times a handful of texts.
 FAST_OPS: dict[str, dict[str, Any]] = {
     "tokenized_dataset": {"max_length": 32},
-    "fine_tuned_model": {"epochs": 1},
+    "fine_tuned_model": {"epochs": 1, **TINY_MODEL_TRAINING},
     "onnx_model": {"parity_texts": 8, "latency_texts": 4},
 }
 
