@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,8 @@ class Variant:
     freeze_word_embeddings: bool = False  # the 30,522 x 384 input table, half of MiniLM's parameters
     average_last: int = 0  # also score the mean of the weights at the last N evaluations (LAWA)
     linear_probe: bool = False  # LP-FT: fit the head on the frozen encoder's features first
+    # WiSE-FT: also score (1 - a) * starting weights + a * final weights for each a here
+    interpolations: tuple[float, ...] = ()
 
 
 VARIANTS = {
@@ -80,6 +83,13 @@ VARIANTS = {
     ),
     "lr1e-4_bf16_mean_frozen_words_probe": Variant(
         bf16=True, pooling="mean", freeze_word_embeddings=True, linear_probe=True
+    ),
+    "lr1e-4_bf16_mean_frozen_words_probe_wise": Variant(
+        bf16=True,
+        pooling="mean",
+        freeze_word_embeddings=True,
+        linear_probe=True,
+        interpolations=(0.25, 0.5, 0.75, 0.9),
     ),
     "lr1e-4_bf16_mean_probe": Variant(bf16=True, pooling="mean", linear_probe=True),
     "lr5e-5_bf16_mean_frozen_words": Variant(
@@ -214,15 +224,10 @@ def _optimizer(model, variant: Variant):
     )
 
 
-def run_variant(
-    train: Dataset, tune: Dataset, n_labels: int, variant: Variant, epochs: float, evals: int, out: Path
-) -> dict:
-    set_seed(42)
-    model = _model(train, n_labels, variant)
-    steps = int(np.ceil(len(train) / variant.batch_size) * epochs)
-    args = TrainingArguments(
+def training_arguments(variant: Variant, out: Path, seed: int, **schedule: Any) -> TrainingArguments:
+    """The variant's Trainer settings; ``schedule`` says how long to train and when to evaluate."""
+    return TrainingArguments(
         output_dir=str(out),
-        max_steps=steps,
         per_device_train_batch_size=variant.batch_size,
         per_device_eval_batch_size=128,
         learning_rate=variant.learning_rate,
@@ -232,15 +237,25 @@ def run_variant(
         label_smoothing_factor=variant.label_smoothing,
         bf16=variant.bf16,
         use_cpu=True,
-        eval_strategy="steps",
-        eval_steps=max(1, steps // evals),
         save_strategy="no",
         logging_strategy="no",
         train_sampling_strategy="group_by_length",
         report_to=[],
         disable_tqdm=True,
-        seed=42,
-        data_seed=42,
+        seed=seed,
+        data_seed=seed,
+        **schedule,
+    )
+
+
+def run_variant(
+    train: Dataset, tune: Dataset, n_labels: int, variant: Variant, epochs: float, evals: int, out: Path
+) -> dict:
+    set_seed(42)
+    model = _model(train, n_labels, variant)
+    steps = int(np.ceil(len(train) / variant.batch_size) * epochs)
+    args = training_arguments(
+        variant, out, 42, max_steps=steps, eval_strategy="steps", eval_steps=max(1, steps // evals)
     )
     clock = StepClock(keep_weights=variant.average_last > 0)
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
@@ -255,6 +270,7 @@ def run_variant(
         callbacks=[clock],
         optimizers=(optimizer, None),
     )
+    start = {name: value.detach().float().clone() for name, value in model.state_dict().items()}
     load = os.getloadavg()[0]
     trainer.train()
     best = max(clock.curve, key=lambda point: point["macro_f1"])
@@ -272,7 +288,9 @@ def run_variant(
             "accuracy": round(scores["eval_accuracy"], 4),
             "macro_f1": round(scores["eval_macro_f1"], 4),
         }
+    interpolated = _interpolations(trainer, clock, start, variant.interpolations)
     return {
+        "interpolated_weights": interpolated,
         "averaged_weights": averaged,
         "variant": asdict(variant),
         "steps": steps,
@@ -283,6 +301,27 @@ def run_variant(
         "final": clock.curve[-1],
         "curve": clock.curve,
     }
+
+
+def _interpolations(
+    trainer: Trainer, clock: StepClock, start: dict[str, torch.Tensor], weights: tuple[float, ...]
+) -> dict[str, dict[str, float]]:
+    """Scores of the weights interpolated between the start (after any probe) and the end of training."""
+    model = trainer.model
+    final = {name: value.detach().float().clone() for name, value in model.state_dict().items()}
+    dtypes = {name: value.dtype for name, value in model.state_dict().items()}
+    scores = {}
+    for weight in weights:
+        mixed = {name: (1 - weight) * start[name] + weight * final[name] for name in final}
+        model.load_state_dict({name: value.to(dtypes[name]) for name, value in mixed.items()})
+        result = trainer.evaluate()
+        clock.curve.pop()  # not a point of the training curve
+        scores[str(weight)] = {
+            "accuracy": round(result["eval_accuracy"], 4),
+            "macro_f1": round(result["eval_macro_f1"], 4),
+        }
+    model.load_state_dict({name: value.to(dtypes[name]) for name, value in final.items()})
+    return scores
 
 
 def main(argv: list[str] | None = None) -> Path:

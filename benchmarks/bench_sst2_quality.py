@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--sentences", type=int, default=6000, help="0 = the whole train file")
     parser.add_argument("--epochs", type=int, help="default: TrainConfig's")
     parser.add_argument("--learning-rate", type=float, help="default: TrainConfig's")
+    parser.add_argument("--seed", type=int, help="training seed (head, dropout, order)")
     parser.add_argument(
         "--bare-trainer", action="store_true", help="also train the bare Trainer, side by side"
     )
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--keep", type=Path, help="copy the fine-tuned model folder here (for bench_serving)")
     args = parser.parse_args(argv)
     dataset = sst2_dataset(args.sentences or None, max_length=args.max_length)
-    overrides = {"epochs": args.epochs, "learning_rate": args.learning_rate}
+    overrides = {"epochs": args.epochs, "learning_rate": args.learning_rate, "seed": args.seed}
     config = TrainConfig(**{key: value for key, value in overrides.items() if value is not None})
     load_before = os.getloadavg()
     out = Path(tempfile.mkdtemp(prefix="bench-sst2-"))
