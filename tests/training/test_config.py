@@ -62,3 +62,14 @@ def test_out_of_range_values_are_rejected(bad):
 def test_loss_is_minimised_other_metrics_maximised():
     assert not TrainConfig(metric_for_best_model="loss").greater_is_better
     assert TrainConfig(metric_for_best_model="accuracy").greater_is_better
+
+
+def test_the_linear_probe_default_follows_the_method():
+    assert TrainConfig().fits_linear_probe
+    assert TrainConfig(method="partial", frozen_layers=2).fits_linear_probe
+    assert not TrainConfig(method="lora").fits_linear_probe
+    assert not TrainConfig(method="head_only").fits_linear_probe
+    assert TrainConfig(method="lora", linear_probe=True).fits_linear_probe
+    assert not TrainConfig(linear_probe=False).fits_linear_probe
+    with pytest.raises(pydantic.ValidationError, match="not method='head_only'"):
+        TrainConfig(method="head_only", linear_probe=True)

@@ -78,10 +78,11 @@ def test_training_starts_from_the_probe_and_says_so(tiny_dataset, tiny_model_dir
     ("overrides", "reason"),
     [
         ({"linear_probe": False}, "switched off"),
-        ({"linear_probe": True, "method": "head_only"}, "head_only trains only the head"),
+        ({"linear_probe": None, "method": "head_only"}, "head_only trains only the head"),
+        ({"linear_probe": None, "method": "lora"}, "off by default for lora"),
     ],
 )
-def test_no_probe_when_off_or_head_only(tiny_dataset, tiny_model_dir, tmp_path, overrides, reason):
+def test_no_probe_when_off_head_only_or_lora(tiny_dataset, tiny_model_dir, tmp_path, overrides, reason):
     log = LogCapture()
     config = tiny_config(epochs=1, max_steps=1, **overrides)
     outcome = train_classifier(
