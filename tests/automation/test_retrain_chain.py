@@ -47,7 +47,8 @@ def test_the_new_batch_runs_the_chain_in_order_and_promotes_a_first_model(traine
 def test_a_crashed_training_attempt_is_retried_and_resumes_from_its_checkpoint(trained_chain):
     run = trained_chain.run
     retries = [e for e in run.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
-    assert [e.step_key for e in retries] == ["fine_tuned_model"]
+    errors = [str(e.event_specific_data.error) for e in retries]
+    assert [e.step_key for e in retries] == ["fine_tuned_model"], errors
     assert "simulated crash after checkpoint-" in str(retries[0].event_specific_data.error)
     assert trained_chain.training_calls == 2
     trained = metadata(run, "fine_tuned_model")
