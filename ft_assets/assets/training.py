@@ -41,10 +41,10 @@ def checkpoint_dir_for(store: ArtifactStore, version: str) -> Path:
     description=(
         "The base model fine-tuned for sequence classification on tokenized_dataset's train split with the "
         "Hugging Face Trainer: dynamic padding, length-grouped batches, evaluation every epoch on the "
-        "validation split, early stopping and the best checkpoint kept. A killed run resumes from its last "
-        "checkpoint. Saved as safetensors + tokenizer + label map. The method (head_only, partial, full, "
-        "lora) is one config switch; the training_launcher resource runs it in a subprocess, under torchrun "
-        "or in a Kubernetes GPU pod, reporting back through Dagster Pipes."
+        "validation split, early stopping, the final weights kept (keep_model). A killed run resumes from "
+        "its last checkpoint. Saved as safetensors + tokenizer + label map. The method (head_only, partial, "
+        "full, lora) is one config switch; the training_launcher resource runs it in a subprocess, under "
+        "torchrun or in a Kubernetes GPU pod, reporting back through Dagster Pipes."
     ),
 )
 def fine_tuned_model(

@@ -36,7 +36,7 @@ def build_training_arguments(
         save_strategy="epoch",
         logging_strategy="steps",
         logging_steps=LOGGING_RATIO,
-        load_best_model_at_end=True,
+        load_best_model_at_end=config.keep_model == "best",
         metric_for_best_model=config.metric_for_best_model,
         greater_is_better=config.greater_is_better,
         # The best checkpoint is always kept on top of this limit, so resume + best model both survive.

@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+from transformers import (
+    EarlyStoppingCallback,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+)
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from transformers.utils import logging as hf_logging
 
@@ -114,6 +120,17 @@ class ProgressCallback(TrainerCallback):
             f", epoch {state.epoch or 0:.2f}, loss {loss}, lr {lr}, {rate:.1f} samples/s"
             f", elapsed {_duration(elapsed)}, left ~{_duration(eta)}"
         )
+
+
+class EarlyStopping(EarlyStoppingCallback):
+    """The Trainer's early stopping, without its warning when the final weights are kept on purpose
+    (keep_model=final): the run stops on a stalled validation metric and keeps what it has."""
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if args.load_best_model_at_end:
+            super().on_train_begin(args, state, control, **kwargs)
 
 
 class ChecksumCallback(TrainerCallback):

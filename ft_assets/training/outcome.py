@@ -18,6 +18,9 @@ class TrainOutcome:
     best_metric: float | None  # None when no evaluation ran (max_steps ended inside the first epoch)
     best_step: int | None
     best_epoch: float | None
+    keep_model: str  # "final" or "best": which weights model_dir holds (TrainConfig.keep_model)
+    kept_step: int | None  # the step of those weights
+    kept_metric: float | None  # their validation metric; None when training ended between evaluations
     epochs_completed: float  # fractional when max_steps stopped mid-epoch
     global_step: int
     resumed_from_step: int | None
@@ -71,6 +74,9 @@ class TrainOutcome:
             "best_metric": self.best_metric,
             "best_step": self.best_step,
             "best_epoch": self.best_epoch,
+            "keep_model": self.keep_model,
+            "kept_step": self.kept_step,
+            "kept_metric": self.kept_metric,
             "epochs_completed": self.epochs_completed,
             "global_step": self.global_step,
             "resumed_from_step": self.resumed_from_step,

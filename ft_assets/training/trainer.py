@@ -15,7 +15,6 @@ import torch
 import torch.distributed as dist
 from transformers import (
     DataCollatorWithPadding,
-    EarlyStoppingCallback,
     PreTrainedModel,
     PreTrainedTokenizerBase,
     PrinterCallback,
@@ -27,6 +26,7 @@ from transformers import (
 from ft_assets.training.arguments import build_training_arguments
 from ft_assets.training.callbacks import (
     ChecksumCallback,
+    EarlyStopping,
     ProgressCallback,
     TrainCounters,
     quiet_progress_bars,
@@ -85,8 +85,9 @@ def train_classifier(
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from is not None else None)
         counters = trainer.counters
         train_seconds = max(time.perf_counter() - train_started - counters.overhead_seconds, 1e-9)
-        # load_best_model_at_end has already swapped the best checkpoint's weights into trainer.model
-        # (for cached features: into the model's own head module, which FeatureHead wraps).
+        # With keep_model=best, load_best_model_at_end has already swapped the best checkpoint's weights
+        # into trainer.model (for cached features: into the model's own head module, which FeatureHead
+        # wraps); with keep_model=final the weights are those of the last step.
         trained = setup.model if setup.cached_features else trainer.model
         digests = _rank_digests(trained) if trainer.args.world_size > 1 else []
         if trainer.is_world_process_zero():
@@ -94,6 +95,7 @@ def train_classifier(
 
     state = trainer.state
     best_step = checkpoint_step(Path(state.best_model_checkpoint)) if state.best_model_checkpoint else None
+    kept_step = best_step if config.keep_model == "best" else state.global_step
     tokens = int(counters.tokens.item())
     outcome = TrainOutcome(
         model_dir=Path(output_dir),
@@ -101,6 +103,9 @@ def train_classifier(
         best_metric=state.best_metric,
         best_step=best_step,
         best_epoch=_epoch_at(state, best_step),
+        keep_model=config.keep_model,
+        kept_step=kept_step,
+        kept_metric=_metric_at(state, kept_step, config.metric_for_best_model),
         epochs_completed=float(state.epoch or 0.0),
         global_step=state.global_step,
         resumed_from_step=resumed_from_step,
@@ -124,7 +129,8 @@ def train_classifier(
     )
     log(
         f"done: step {outcome.global_step}, epoch {outcome.epochs_completed:.2f}, best {outcome.metric_name} "
-        f"{outcome.best_metric} at step {best_step}, {outcome.train_samples_per_second:.1f} samples/s"
+        f"{outcome.best_metric} at step {best_step}; kept the {config.keep_model} weights (step {kept_step},"
+        f" {outcome.metric_name} {outcome.kept_metric}), {outcome.train_samples_per_second:.1f} samples/s"
         f" per process; model in {output_dir}"
     )
     return outcome
@@ -210,9 +216,7 @@ def _build_trainer(
         *callbacks,
     ]
     if config.early_stopping_patience > 0:
-        trainer_callbacks.append(
-            EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
-        )
+        trainer_callbacks.append(EarlyStopping(early_stopping_patience=config.early_stopping_patience))
     trainer = ClassifierTrainer(
         model=trained,
         args=build_training_arguments(config, device, checkpoint_dir),
@@ -248,6 +252,16 @@ def _peak_memory_mb(device: DeviceSettings) -> float:
         return torch.cuda.max_memory_allocated() / 2**20
     # Linux reports ru_maxrss in KiB.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _metric_at(state: TrainerState, step: int | None, metric: str) -> float | None:
+    """The validation ``metric`` logged at ``step``; None when no evaluation ran there."""
+    values = [
+        float(entry[f"eval_{metric}"])
+        for entry in state.log_history
+        if entry.get("step") == step and f"eval_{metric}" in entry
+    ]
+    return values[-1] if values else None
 
 
 def _epoch_at(state: TrainerState, step: int | None) -> float | None:

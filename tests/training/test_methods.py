@@ -48,7 +48,7 @@ def test_head_only_trains_the_head_and_nothing_else(tiny_dataset, tiny_model_dir
     assert bool(log.matching("outputs for train and validation")) is cache_features
     assert (outcome.feature_cache_seconds > 0) is cache_features
     # The head trained on cached features scores the same inside the whole saved model.
-    assert _validation_accuracy(outcome.model_dir, tiny_dataset) == outcome.best_metric
+    assert _validation_accuracy(outcome.model_dir, tiny_dataset) == outcome.kept_metric
     assert outcome.train_tokens == 2 * sum(tiny_dataset["train"]["length"])
 
 
@@ -70,7 +70,7 @@ def test_lora_is_merged_into_a_plain_model(tiny_dataset, tiny_model_dir, tmp_pat
     assert summary["adapter_bytes"] == 4 * (lora_parameters + head)
     assert summary["trainable_parameters"] < summary["total_parameters"]
     assert log.matching("method lora:")
-    assert _validation_accuracy(outcome.model_dir, tiny_dataset) == outcome.best_metric
+    assert _validation_accuracy(outcome.model_dir, tiny_dataset) == outcome.kept_metric
 
 
 def test_full_trains_everything_but_the_word_embeddings(baseline_run, tiny_model_dir):

@@ -36,10 +36,13 @@ def test_best_metric_and_step_come_from_the_evaluations(baseline_run):
     assert outcome.best_metric == max(e["eval_macro_f1"] for e in evaluations)
     best = next(e for e in evaluations if e["eval_macro_f1"] == outcome.best_metric)
     assert (outcome.best_step, outcome.best_epoch) == (best["step"], best["epoch"])
-    best_weights = weights(baseline_run.checkpoint_dir / f"checkpoint-{outcome.best_step}")
+    # keep_model's default: the final weights, with the final evaluation's metric.
+    assert (outcome.keep_model, outcome.kept_step) == ("final", outcome.global_step)
+    assert outcome.kept_metric == evaluations[-1]["eval_macro_f1"]
+    final_weights = weights(baseline_run.checkpoint_dir / f"checkpoint-{outcome.global_step}")
     saved = weights(outcome.model_dir)
-    assert saved.keys() == best_weights.keys()
-    assert all(torch.equal(saved[name], best_weights[name]) for name in saved)
+    assert saved.keys() == final_weights.keys()
+    assert all(torch.equal(saved[name], final_weights[name]) for name in saved)
 
 
 class _FirstEpochLooksBest(TrainerCallback):
@@ -50,19 +53,25 @@ class _FirstEpochLooksBest(TrainerCallback):
         metrics["eval_macro_f1"] = 1.0 if state.global_step == STEPS_PER_EPOCH else 0.0
 
 
-def test_best_checkpoint_not_the_last_weights_is_exported(tiny_dataset, tiny_model_dir, tmp_path):
-    config = tiny_config(epochs=2)
+@pytest.mark.parametrize("keep_model", ["best", "final"])
+def test_keep_model_decides_which_checkpoint_is_exported(tiny_dataset, tiny_model_dir, tmp_path, keep_model):
+    config = tiny_config(epochs=2, keep_model=keep_model)
+    log = LogCapture()
     outcome = train_classifier(
-        tiny_dataset, TINY_LABELS, tiny_model_dir, config, CPU, tmp_path / "m", tmp_path / "ck", LogCapture(),
+        tiny_dataset, TINY_LABELS, tiny_model_dir, config, CPU, tmp_path / "m", tmp_path / "ck", log,
         callbacks=[_FirstEpochLooksBest()],
     )  # fmt: skip
     assert (outcome.best_step, outcome.best_epoch, outcome.best_metric) == (STEPS_PER_EPOCH, 1.0, 1.0)
     assert outcome.global_step == 2 * STEPS_PER_EPOCH
+    kept_step = STEPS_PER_EPOCH if keep_model == "best" else 2 * STEPS_PER_EPOCH
+    logged = {e["step"]: e["eval_macro_f1"] for e in outcome.evaluations}  # before the callback's rewrite
+    assert (outcome.kept_step, outcome.kept_metric) == (kept_step, logged[kept_step])
+    assert log.matching(f"kept the {keep_model} weights (step {kept_step},")
     saved = weights(outcome.model_dir)
-    best = weights(tmp_path / "ck" / f"checkpoint-{STEPS_PER_EPOCH}")
-    last = weights(tmp_path / "ck" / f"checkpoint-{2 * STEPS_PER_EPOCH}")
-    assert all(torch.equal(saved[name], best[name]) for name in saved)
-    assert not torch.equal(saved["classifier.weight"], last["classifier.weight"])
+    kept = weights(tmp_path / "ck" / f"checkpoint-{kept_step}")
+    other = weights(tmp_path / "ck" / f"checkpoint-{3 * STEPS_PER_EPOCH - kept_step}")
+    assert all(torch.equal(saved[name], kept[name]) for name in saved)
+    assert not torch.equal(saved["classifier.weight"], other["classifier.weight"])
 
 
 def test_outcome_counts_what_was_trained(baseline_run, tiny_dataset):
