@@ -10,6 +10,7 @@ pipeline dev accuracy >= 0.875 in <= 220 s of training. `--sentences 0` uses all
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--epochs", type=int, help="default: TrainConfig's")
     parser.add_argument("--learning-rate", type=float, help="default: TrainConfig's")
     parser.add_argument("--seed", type=int, help="training seed (head, dropout, order)")
+    parser.add_argument("--set", type=json.loads, default={}, help='more TrainConfig fields: {"k": v}')
     parser.add_argument(
         "--bare-trainer", action="store_true", help="also train the bare Trainer, side by side"
     )
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
     dataset = sst2_dataset(args.sentences or None, max_length=args.max_length)
     overrides = {"epochs": args.epochs, "learning_rate": args.learning_rate, "seed": args.seed}
-    config = TrainConfig(**{key: value for key, value in overrides.items() if value is not None})
+    config = TrainConfig(**{key: value for key, value in overrides.items() if value is not None} | args.set)
     load_before = os.getloadavg()
     out = Path(tempfile.mkdtemp(prefix="bench-sst2-"))
     try:
