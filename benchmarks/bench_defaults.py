@@ -278,15 +278,10 @@ def run_variant(
     if variant.average_last:
         last = [clock.snapshots[step] for step in sorted(clock.snapshots)[-variant.average_last :]]
         mean = {name: torch.stack([weights[name] for weights in last]).mean(0) for name in last[0]}
-        dtypes = {name: value.dtype for name, value in model.state_dict().items()}
-        model.load_state_dict({name: value.to(dtypes[name]) for name, value in mean.items()})
         clock.keep_weights = False
-        scores = trainer.evaluate()
-        clock.curve.pop()  # that evaluation is the average's, not a point of the training curve
         averaged = {
             "steps": sorted(clock.snapshots)[-variant.average_last :],
-            "accuracy": round(scores["eval_accuracy"], 4),
-            "macro_f1": round(scores["eval_macro_f1"], 4),
+            **_score_weights(trainer, clock, mean),
         }
     interpolated = _interpolations(trainer, clock, start, variant.interpolations)
     return {
@@ -307,21 +302,26 @@ def _interpolations(
     trainer: Trainer, clock: StepClock, start: dict[str, torch.Tensor], weights: tuple[float, ...]
 ) -> dict[str, dict[str, float]]:
     """Scores of the weights interpolated between the start (after any probe) and the end of training."""
+    final = {name: value.detach().float() for name, value in trainer.model.state_dict().items()}
+    return {
+        str(weight): _score_weights(
+            trainer, clock, {name: (1 - weight) * start[name] + weight * final[name] for name in final}
+        )
+        for weight in weights
+    }
+
+
+def _score_weights(trainer: Trainer, clock: StepClock, weights: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Held-out scores of ``weights`` loaded into the trained model, which gets its own weights back."""
     model = trainer.model
-    final = {name: value.detach().float().clone() for name, value in model.state_dict().items()}
-    dtypes = {name: value.dtype for name, value in model.state_dict().items()}
-    scores = {}
-    for weight in weights:
-        mixed = {name: (1 - weight) * start[name] + weight * final[name] for name in final}
-        model.load_state_dict({name: value.to(dtypes[name]) for name, value in mixed.items()})
+    own = {name: value.detach().clone() for name, value in model.state_dict().items()}
+    model.load_state_dict({name: value.to(own[name].dtype) for name, value in weights.items()})
+    try:
         result = trainer.evaluate()
         clock.curve.pop()  # not a point of the training curve
-        scores[str(weight)] = {
-            "accuracy": round(result["eval_accuracy"], 4),
-            "macro_f1": round(result["eval_macro_f1"], 4),
-        }
-    model.load_state_dict({name: value.to(dtypes[name]) for name, value in final.items()})
-    return scores
+    finally:
+        model.load_state_dict(own)
+    return {"accuracy": round(result["eval_accuracy"], 4), "macro_f1": round(result["eval_macro_f1"], 4)}
 
 
 def main(argv: list[str] | None = None) -> Path:

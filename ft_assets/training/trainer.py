@@ -254,20 +254,17 @@ def _peak_memory_mb(device: DeviceSettings) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _evaluation_at(state: TrainerState, step: int | None) -> dict[str, Any]:
+    """The validation log entry at ``step``; empty when no evaluation ran there."""
+    entries = [entry for entry in state.log_history if entry.get("step") == step and "eval_loss" in entry]
+    return entries[-1] if entries else {}
+
+
 def _metric_at(state: TrainerState, step: int | None, metric: str) -> float | None:
-    """The validation ``metric`` logged at ``step``; None when no evaluation ran there."""
-    values = [
-        float(entry[f"eval_{metric}"])
-        for entry in state.log_history
-        if entry.get("step") == step and f"eval_{metric}" in entry
-    ]
-    return values[-1] if values else None
+    value = _evaluation_at(state, step).get(f"eval_{metric}")
+    return None if value is None else float(value)
 
 
 def _epoch_at(state: TrainerState, step: int | None) -> float | None:
-    if step is None:
-        return None
-    epochs = [
-        entry["epoch"] for entry in state.log_history if entry.get("step") == step and "eval_loss" in entry
-    ]
-    return float(epochs[-1]) if epochs else None
+    epoch = _evaluation_at(state, step).get("epoch")
+    return None if epoch is None else float(epoch)
