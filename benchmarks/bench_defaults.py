@@ -120,7 +120,7 @@ def _model(train: Dataset, n_labels: int, variant: Variant) -> torch.nn.Module:
     if variant.linear_probe:
         split = PreparedSplit(train.remove_columns("length"), train["length"], np.asarray(train["labels"]))
         device = AcceleratorResource(device="cpu", precision="bf16" if variant.bf16 else "fp32").resolve()
-        fit_head(model, split, tokenizer, device, batch_size=128)
+        fit_head(model, split, tokenizer, device, batch_size=128, seed=42)
     method = TrainConfig(
         method="lora" if variant.lora else "full",
         freeze_word_embeddings=variant.freeze_word_embeddings,

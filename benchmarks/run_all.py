@@ -11,6 +11,7 @@ from benchmarks import (
     bench_http,
     bench_methods,
     bench_precision,
+    bench_probe_rows,
     bench_serving,
     bench_sst2_quality,
     bench_training_speed,
@@ -29,6 +30,7 @@ STEPS = {
     "precision": lambda: bench_precision.main([]),
     "defaults_bbc": lambda: bench_defaults.main(["--data", "bbc", "--epochs", "3"]),
     "defaults_sst2": lambda: bench_defaults.main(["--data", "sst2"]),
+    "probe_rows": lambda: bench_probe_rows.main([]),
     "sst2_full": lambda: bench_sst2_quality.main(["--sentences", "0", "--epochs", "1"]),
 }
 

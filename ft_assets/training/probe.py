@@ -28,12 +28,17 @@ MAX_ITERATIONS = 1000
 # zero loss leaves fine-tuning almost no gradient to adapt the encoder with.
 STRENGTHS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 FOLDS = 5
+# Rows the probe reads at most. A few thousand rows pin down a linear head on a few hundred features,
+# while the encoder pass over every row of a large train split costs minutes (SST-2's 63,938 rows:
+# 89 s of a 390 s run on 2 cores). benchmarks/bench_probe_rows.py measures what the sample costs.
+MAX_ROWS = 8192
 
 
 @dataclass(frozen=True)
 class ProbeFit:
     train_accuracy: float
     strength: float  # the inverse regularisation strength C the cross-validation chose
+    rows: int  # train rows the probe was fitted on (a sample when train has more than MAX_ROWS)
 
 
 def fit_head(
@@ -42,8 +47,11 @@ def fit_head(
     tokenizer: PreTrainedTokenizerBase,
     device: DeviceSettings,
     batch_size: int,
+    seed: int,
+    max_rows: int = MAX_ROWS,
 ) -> ProbeFit:
-    """Fit ``model``'s linear head to the frozen encoder's outputs on ``train``.
+    """Fit ``model``'s linear head to the frozen encoder's outputs on ``train`` (on a class-stratified
+    sample of about ``max_rows`` rows, drawn with ``seed``, when train has more).
 
     The encoder is untouched. Features are centred and scaled for the fit and that is folded back
     into the head's weight and bias, so the head reads the raw features as before.
@@ -61,6 +69,7 @@ def fit_head(
             f"linear_probe needs every label in the train split; it has {len(present)} of {num_labels}. "
             "Set linear_probe=false."
         )
+    train = sample_rows(train, max_rows, seed)
     cached = cache_head_inputs(model, train, tokenizer, device, batch_size)
     features = np.asarray(cached.with_format("numpy")["features"][:], dtype=np.float64)
     # One scale for every dimension: per-dimension standardising blows up near-constant dimensions
@@ -84,7 +93,27 @@ def fit_head(
         head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
     # Not probe.score: LogisticRegressionCV scores with its CV scoring (log loss), not accuracy.
     accuracy = float(np.mean(probe.predict(scaled) == train.labels))
-    return ProbeFit(accuracy, strength)
+    return ProbeFit(accuracy, strength, len(train.labels))
+
+
+def sample_rows(split: PreparedSplit, max_rows: int, seed: int) -> PreparedSplit:
+    """``split`` itself when it has at most ``max_rows`` rows, else a sample of about that many in which
+    each class keeps its share, and at least the rows the cross-validation folds need."""
+    total = len(split.labels)
+    if total <= max_rows:
+        return split
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(split.labels):
+        rows = np.flatnonzero(split.labels == label)
+        keep = max(min(len(rows), FOLDS), round(max_rows * len(rows) / total))
+        chosen.append(rng.choice(rows, size=keep, replace=False))
+    indices = np.sort(np.concatenate(chosen))
+    return PreparedSplit(
+        dataset=split.dataset.select(indices.tolist()),
+        lengths=[split.lengths[i] for i in indices],
+        labels=split.labels[indices],
+    )
 
 
 def logistic_regression(

@@ -171,11 +171,12 @@ def _build_trainer(
     # A resumed run loads its head from the checkpoint, so a probe fit would be thrown away.
     if config.fits_linear_probe and not resuming:
         probe_started = time.perf_counter()
-        fit = fit_head(model, train, tokenizer, device, config.eval_batch_size)
+        fit = fit_head(model, train, tokenizer, device, config.eval_batch_size, config.seed)
         probe_seconds = time.perf_counter() - probe_started
         log(
             f"linear probe: head fitted to the frozen encoder's features in {probe_seconds:.1f} s "
-            f"(C={fit.strength:g}, train accuracy {fit.train_accuracy:.3f})"
+            f"(C={fit.strength:g}, train accuracy {fit.train_accuracy:.3f} on {fit.rows:,} of "
+            f"{len(train.labels):,} train rows)"
         )
     trained, method = apply_method(model, config)
     if config.fits_linear_probe:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datasets
 import numpy as np
 import pytest
 import torch
 
 from ft_assets.training import train_classifier
-from ft_assets.training.data import prepare_split
+from ft_assets.training.data import PreparedSplit, prepare_split
 from ft_assets.training.features import cache_head_inputs
 from ft_assets.training.model import load_classifier
-from ft_assets.training.probe import fit_head, logistic_regression
+from ft_assets.training.probe import FOLDS, fit_head, logistic_regression, sample_rows
 from tests.conftest import TINY_LABELS
 from tests.training.conftest import CPU, STEPS_PER_EPOCH, LogCapture, tiny_config, weights
 from tests.training.test_resume import SimulatedKillError, _KillAfterFirstCheckpoint
@@ -20,7 +21,7 @@ def _probed(tiny_dataset, tiny_model_dir, labels=TINY_LABELS, rows=None):
     model, tokenizer = load_classifier(tiny_model_dir, labels, seed=3)
     dataset = tiny_dataset if rows is None else {"train": tiny_dataset["train"].select(rows)}
     train = prepare_split(dataset, "train", len(labels))
-    fit = fit_head(model, train, tokenizer, CPU, batch_size=16)
+    fit = fit_head(model, train, tokenizer, CPU, batch_size=16, seed=0)
     return model, tokenizer, train, fit.train_accuracy
 
 
@@ -119,3 +120,33 @@ def test_a_class_too_small_for_the_folds_still_gets_a_probe():
     probe, strength = logistic_regression(features, labels)
     assert probe.coef_.shape == (3, 4) and strength > 0
     assert hasattr(logistic_regression(features[:12], labels[:12])[0], "Cs_")  # 6 rows a class: CV
+
+
+def _split(labels: list[int]) -> PreparedSplit:
+    ids = [[101, 1000 + i, 102] for i in range(len(labels))]
+    dataset = datasets.Dataset.from_dict({"input_ids": ids, "labels": labels})
+    return PreparedSplit(dataset, [3 + i for i in range(len(labels))], np.asarray(labels))
+
+
+def test_a_large_train_split_is_probed_on_a_sample_that_keeps_each_class_share():
+    split = _split([0] * 900 + [1] * 97 + [2] * 3)
+    sample = sample_rows(split, 100, seed=0)
+    counts = np.bincount(sample.labels)
+    # 90 % and 10 % of 100 rows; the 3-row class keeps every row it has (fewer than the folds need).
+    assert counts.tolist() == [90, 10, 3] and FOLDS > 3
+    # Rows, lengths and labels stay aligned: row i's token id and length both encode its index.
+    originals = [row[1] - 1000 for row in sample.dataset["input_ids"]]
+    assert [3 + i for i in originals] == sample.lengths
+    assert sample.labels.tolist() == [split.labels[i] for i in originals] == sample.dataset["labels"]
+    assert originals == sorted(set(originals))
+    assert sample_rows(split, 100, seed=0).lengths == sample.lengths  # the seed decides the sample
+    assert sample_rows(split, 100, seed=1).lengths != sample.lengths
+    assert sample_rows(split, 1000, seed=0) is split
+
+
+def test_the_probe_reports_how_many_rows_it_read(tiny_dataset, tiny_model_dir):
+    model, tokenizer = load_classifier(tiny_model_dir, TINY_LABELS, seed=3)
+    train = prepare_split(tiny_dataset, "train", len(TINY_LABELS))
+    assert fit_head(model, train, tokenizer, CPU, 16, seed=0).rows == len(train.labels)
+    sampled = fit_head(model, train, tokenizer, CPU, 16, seed=0, max_rows=len(train.labels) // 2)
+    assert sampled.rows == pytest.approx(len(train.labels) / 2, abs=len(TINY_LABELS))
