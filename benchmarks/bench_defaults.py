@@ -65,6 +65,7 @@ class Variant:
     linear_probe: bool = False  # LP-FT: fit the head on the frozen encoder's features first
     # WiSE-FT: also score (1 - a) * starting weights + a * final weights for each a here
     interpolations: tuple[float, ...] = ()
+    hidden_dropout: float = 0.1  # every dropout but the attention probabilities' (MiniLM's own: 0.1)
 
 
 VARIANTS = {
@@ -92,6 +93,9 @@ VARIANTS = {
         interpolations=(0.25, 0.5, 0.75, 0.9),
     ),
     "lr1e-4_bf16_mean_probe": Variant(bf16=True, pooling="mean", linear_probe=True),
+    "lr1e-4_bf16_mean_probe_no_hidden_dropout": Variant(
+        bf16=True, pooling="mean", linear_probe=True, hidden_dropout=0.0
+    ),
     "lr5e-5_bf16_mean_frozen_words": Variant(
         learning_rate=5e-5, bf16=True, pooling="mean", freeze_word_embeddings=True
     ),
@@ -117,6 +121,10 @@ def _model(train: Dataset, n_labels: int, variant: Variant) -> torch.nn.Module:
     its method (apply_method)."""
     labels = [str(i) for i in range(n_labels)]
     model, tokenizer = load_classifier(minilm_path(), labels, seed=42, pooling=variant.pooling)
+    attention = {id(layer.attention.self.dropout) for layer in model.base_model.encoder.layer}
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout) and id(module) not in attention:
+            module.p = variant.hidden_dropout
     if variant.linear_probe:
         split = PreparedSplit(train.remove_columns("length"), train["length"], np.asarray(train["labels"]))
         device = AcceleratorResource(device="cpu", precision="bf16" if variant.bf16 else "fp32").resolve()

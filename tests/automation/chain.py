@@ -30,9 +30,6 @@ TRAIN = {
     "warmup_ratio": 0.0,
     "early_stopping_patience": 0,
     "seed": 7,
-    # The tiny model's word vectors are random, not pre-trained: frozen, they leave too little to learn
-    # from in two epochs for the champion/challenger comparisons these tests make.
-    "freeze_word_embeddings": False,
     **TINY_MODEL_TRAINING,
 }
 CHAIN_CONFIG = {

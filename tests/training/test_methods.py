@@ -73,24 +73,25 @@ def test_lora_is_merged_into_a_plain_model(tiny_dataset, tiny_model_dir, tmp_pat
     assert _validation_accuracy(outcome.model_dir, tiny_dataset) == outcome.kept_metric
 
 
-def test_full_trains_everything_but_the_word_embeddings(baseline_run, tiny_model_dir):
+def test_full_trains_every_parameter_by_default(baseline_run, tiny_model_dir):
     summary = baseline_run.outcome.fine_tuning
     assert summary["method"] == "full"
+    assert summary["trainable_parameters"] == summary["total_parameters"] > 0
+    assert summary["detail"] == "every parameter trains"
     table = "bert.embeddings.word_embeddings.weight"
-    base, trained = _base(tiny_model_dir), weights(baseline_run.outcome.model_dir)
+    assert not torch.equal(weights(baseline_run.outcome.model_dir)[table], _base(tiny_model_dir)[table])
+
+
+def test_full_can_keep_the_word_embeddings_as_pre_trained(tiny_dataset, tiny_model_dir, tmp_path):
+    outcome, _ = _train(tiny_dataset, tiny_model_dir, tmp_path, freeze_word_embeddings=True)
+    summary = outcome.fine_tuning
+    table = "bert.embeddings.word_embeddings.weight"
+    base, trained = _base(tiny_model_dir), weights(outcome.model_dir)
     assert summary["trainable_parameters"] == summary["total_parameters"] - base[table].numel()
     assert torch.equal(trained[table], base[table])
     position = "bert.embeddings.position_embeddings.weight"
     assert not torch.equal(trained[position], base[position])
     assert "but the word-embedding table" in summary["detail"]
-
-
-def test_full_can_train_every_parameter(tiny_dataset, tiny_model_dir, tmp_path):
-    outcome, _ = _train(tiny_dataset, tiny_model_dir, tmp_path, freeze_word_embeddings=False)
-    summary = outcome.fine_tuning
-    assert summary["trainable_parameters"] == summary["total_parameters"] > 0
-    table = "bert.embeddings.word_embeddings.weight"
-    assert not torch.equal(weights(outcome.model_dir)[table], _base(tiny_model_dir)[table])
 
 
 @pytest.mark.parametrize(
