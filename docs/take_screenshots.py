@@ -43,6 +43,14 @@ def asset_graph(page: Page, url: str) -> None:
     page.screenshot(path=IMAGES / "asset_graph.png", clip=bounding_clip(names, 80, 100, 180, 220))
 
 
+def settled(page: Page) -> None:
+    """Wait out CSS transitions: a dialog is captured half faded in otherwise."""
+    page.wait_for_function(
+        "() => document.getAnimations()"
+        ".every(a => !(a instanceof CSSTransition) || a.playState !== 'running')"
+    )
+
+
 def evaluation_report(page: Page, url: str) -> None:
     page.set_viewport_size({"width": 1600, "height": 1000})
     page.goto(f"{url}/assets/evaluation_report?view=overview")
@@ -52,11 +60,13 @@ def evaluation_report(page: Page, url: str) -> None:
     dialog = page.get_by_role("dialog").filter(has_text="confusion_matrix")
     image = dialog.get_by_role("img", name="confusion matrix")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    settled(page)
     page.screenshot(path=IMAGES / "evaluation_report.png")
     page.keyboard.press("Escape")
     rows.filter(has=page.get_by_text("report", exact=True)).get_by_text("[Show Markdown]").click()
     report = page.get_by_role("dialog").filter(has_text="Against the baselines")
     report.get_by_text("Against the baselines").scroll_into_view_if_needed()
+    settled(page)
     page.screenshot(path=IMAGES / "evaluation_baselines.png")
 
 
