@@ -58,6 +58,9 @@ def build_training_arguments(
         # transformers issue 35078), corrupting early stopping and the best-checkpoint choice.
         average_tokens_across_devices=False,
         ddp_find_unused_parameters=False,
+        # The models' buffers are constants (position ids, and the frozen word table of word_rows): sending
+        # them from rank 0 before every forward would move the whole table each step.
+        ddp_broadcast_buffers=False,
         ddp_backend=ddp_backend(device),
     )
 

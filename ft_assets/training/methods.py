@@ -11,6 +11,7 @@ from transformers import PreTrainedModel
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.model import freeze_lower_layers
 from ft_assets.training.pooled import MeanPooledClassifier
+from ft_assets.training.word_rows import merge_used_rows
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,11 @@ def summarize(trained: torch.nn.Module, method: str, detail: str, pooling: str) 
 
 
 def plain_model(trained: torch.nn.Module) -> PreTrainedModel:
-    """The model to save: LoRA adapters folded into the base weights, so export and serving see no PEFT."""
+    """The model to save: LoRA adapters folded into the base weights, so export and serving see no PEFT,
+    and a word table trained by its used rows made whole again."""
     if isinstance(trained, PeftModel):
         return trained.merge_and_unload()
     if not isinstance(trained, PreTrainedModel):
         raise TypeError(f"expected a transformers model, got {type(trained).__name__}")
+    merge_used_rows(trained)
     return trained

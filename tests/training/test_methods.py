@@ -9,6 +9,8 @@ import torch
 
 from ft_assets.evaluation.inference import predict_split
 from ft_assets.training import train_classifier
+from ft_assets.training.data import prepare_split
+from ft_assets.training.word_rows import token_ids_in
 from tests.conftest import TINY_LABELS
 from tests.training.conftest import CPU, LogCapture, tiny_config, weights
 
@@ -73,13 +75,22 @@ def test_lora_is_merged_into_a_plain_model(tiny_dataset, tiny_model_dir, tmp_pat
     assert _validation_accuracy(outcome.model_dir, tiny_dataset) == outcome.kept_metric
 
 
-def test_full_trains_every_parameter_by_default(baseline_run, tiny_model_dir):
+def test_full_trains_every_parameter_by_default(baseline_run, tiny_dataset, tiny_model_dir):
     summary = baseline_run.outcome.fine_tuning
     assert summary["method"] == "full"
-    assert summary["trainable_parameters"] == summary["total_parameters"] > 0
-    assert summary["detail"] == "every parameter trains"
     table = "bert.embeddings.word_embeddings.weight"
-    assert not torch.equal(weights(baseline_run.outcome.model_dir)[table], _base(tiny_model_dir)[table])
+    base, trained = _base(tiny_model_dir), weights(baseline_run.outcome.model_dir)
+    used = token_ids_in(prepare_split(tiny_dataset, "train", len(TINY_LABELS)))
+    used = used[used != 0]  # [PAD]: nn.Embedding never trains the padding row
+    unused = np.setdiff1d(np.arange(base[table].shape[0]), used)
+    # Every weight but the word-table rows of tokens absent from train, which get no gradient anyway.
+    untouched = len(unused) * base[table].shape[1]
+    assert summary["trainable_parameters"] == summary["total_parameters"] - untouched > 0
+    assert f"the {len(used):,} rows of tokens in the train split" in summary["detail"]
+    assert not torch.equal(trained[table][used], base[table][used])
+    assert torch.equal(trained[table][unused], base[table][unused])
+    position = "bert.embeddings.position_embeddings.weight"
+    assert not torch.equal(trained[position], base[position])
 
 
 def test_full_can_keep_the_word_embeddings_as_pre_trained(tiny_dataset, tiny_model_dir, tmp_path):
