@@ -43,7 +43,7 @@ from ft_assets.training.config import Pooling, TrainConfig
 from ft_assets.training.data import PreparedSplit
 from ft_assets.training.methods import apply_method
 from ft_assets.training.model import load_classifier
-from ft_assets.training.probe import fit_head
+from ft_assets.training.probe import MAX_ROWS, fit_head
 from ft_resources.accelerator import AcceleratorResource
 
 
@@ -66,6 +66,7 @@ class Variant:
     # WiSE-FT: also score (1 - a) * starting weights + a * final weights for each a here
     interpolations: tuple[float, ...] = ()
     hidden_dropout: float = 0.1  # every dropout but the attention probabilities' (MiniLM's own: 0.1)
+    probe_every_row: bool = False  # the probe reads every train row instead of probe.MAX_ROWS of them
 
 
 VARIANTS = {
@@ -93,6 +94,9 @@ VARIANTS = {
         interpolations=(0.25, 0.5, 0.75, 0.9),
     ),
     "lr1e-4_bf16_mean_probe": Variant(bf16=True, pooling="mean", linear_probe=True),
+    "lr1e-4_bf16_mean_probe_every_row": Variant(
+        bf16=True, pooling="mean", linear_probe=True, probe_every_row=True
+    ),
     "lr1e-4_bf16_mean_probe_no_hidden_dropout": Variant(
         bf16=True, pooling="mean", linear_probe=True, hidden_dropout=0.0
     ),
@@ -128,7 +132,8 @@ def _model(train: Dataset, n_labels: int, variant: Variant) -> torch.nn.Module:
     if variant.linear_probe:
         split = PreparedSplit(train.remove_columns("length"), train["length"], np.asarray(train["labels"]))
         device = AcceleratorResource(device="cpu", precision="bf16" if variant.bf16 else "fp32").resolve()
-        fit_head(model, split, tokenizer, device, batch_size=128, seed=42)
+        rows = len(split.labels) if variant.probe_every_row else MAX_ROWS
+        fit_head(model, split, tokenizer, device, batch_size=128, seed=42, max_rows=rows)
     method = TrainConfig(
         method="lora" if variant.lora else "full",
         freeze_word_embeddings=variant.freeze_word_embeddings,
