@@ -65,7 +65,7 @@ class Variant:
     linear_probe: bool = False  # LP-FT: fit the head on the frozen encoder's features first
     # WiSE-FT: also score (1 - a) * starting weights + a * final weights for each a here
     interpolations: tuple[float, ...] = ()
-    hidden_dropout: float = 0.1  # every dropout but the attention probabilities' (MiniLM's own: 0.1)
+    hidden_dropout: float | None = None  # every dropout but the attention probabilities'; None: the model's
     probe_every_row: bool = False  # the probe reads every train row instead of probe.MAX_ROWS of them
 
 
@@ -125,12 +125,13 @@ def _model(train: Dataset, n_labels: int, variant: Variant) -> torch.nn.Module:
     its method (apply_method)."""
     labels = [str(i) for i in range(n_labels)]
     model, tokenizer = load_classifier(minilm_path(), labels, seed=42, pooling=variant.pooling)
-    attention = {id(layer.attention.self.dropout) for layer in model.base_model.encoder.layer}
-    for module in model.modules():
-        if isinstance(module, torch.nn.Dropout) and id(module) not in attention:
-            module.p = variant.hidden_dropout
+    if variant.hidden_dropout is not None:
+        attention = {id(layer.attention.self.dropout) for layer in model.base_model.encoder.layer}
+        for module in model.modules():
+            if isinstance(module, torch.nn.Dropout) and id(module) not in attention:
+                module.p = variant.hidden_dropout
     if variant.linear_probe:
-        split = PreparedSplit(train.remove_columns("length"), train["length"], np.asarray(train["labels"]))
+        split = prepared_split(train)
         device = AcceleratorResource(device="cpu", precision="bf16" if variant.bf16 else "fp32").resolve()
         rows = len(split.labels) if variant.probe_every_row else MAX_ROWS
         fit_head(model, split, tokenizer, device, batch_size=128, seed=42, max_rows=rows)
@@ -183,11 +184,16 @@ def _metrics(prediction) -> dict[str, float]:
     }
 
 
-def _encode(frame: pd.DataFrame, tokenizer, label_ids: dict[str, int]) -> Dataset:
+def encode(frame: pd.DataFrame, tokenizer, label_ids: dict[str, int]) -> Dataset:
     encoded = tokenizer(frame["text"].tolist(), truncation=True, max_length=128)
     encoded["labels"] = [label_ids[label] for label in frame["label"]]
     encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
     return Dataset.from_dict(dict(encoded))
+
+
+def prepared_split(dataset: Dataset) -> PreparedSplit:
+    """An encoded set as the pipeline's probe and feature cache take it."""
+    return PreparedSplit(dataset.remove_columns("length"), dataset["length"], np.asarray(dataset["labels"]))
 
 
 # sst2_long: sentence-length phrases, as SST-2's dev sentences are (train phrases are mostly fragments).
@@ -351,7 +357,7 @@ def main(argv: list[str] | None = None) -> Path:
     labels = sorted(set(train_frame["label"]))
     label_ids = {label: i for i, label in enumerate(labels)}
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
-    train, tune = _encode(train_frame, tokenizer, label_ids), _encode(tune_frame, tokenizer, label_ids)
+    train, tune = encode(train_frame, tokenizer, label_ids), encode(tune_frame, tokenizer, label_ids)
     lengths = np.array(train["length"])
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-defaults-") as tmp:

@@ -13,22 +13,16 @@ import argparse
 import os
 import time
 
-import numpy as np
 import torch
 from sklearn.metrics import accuracy_score
 from transformers import AutoTokenizer
 
-from benchmarks.bench_defaults import _encode, tuning_sets
+from benchmarks.bench_defaults import encode, prepared_split, tuning_sets
 from benchmarks.common import minilm_path, write_result
-from ft_assets.training.data import PreparedSplit
 from ft_assets.training.features import cache_head_inputs, head_of
 from ft_assets.training.model import load_classifier
 from ft_assets.training.probe import MAX_ROWS, fit_head
 from ft_resources.accelerator import AcceleratorResource
-
-
-def _split(dataset) -> PreparedSplit:
-    return PreparedSplit(dataset.remove_columns("length"), dataset["length"], np.asarray(dataset["labels"]))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -40,8 +34,8 @@ def main(argv: list[str] | None = None) -> dict:
     labels = sorted(set(train_frame["label"]))
     label_ids = {label: i for i, label in enumerate(labels)}
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
-    train = _split(_encode(train_frame, tokenizer, label_ids))
-    heldout = _split(_encode(heldout_frame, tokenizer, label_ids))
+    train = prepared_split(encode(train_frame, tokenizer, label_ids))
+    heldout = prepared_split(encode(heldout_frame, tokenizer, label_ids))
     device = AcceleratorResource(device="cpu", precision="auto").resolve()
     probes = {}
     for rows in (int(size) for size in args.rows.split(",")):

@@ -27,9 +27,9 @@ from transformers import (
 
 from benchmarks.bench_defaults import (
     VARIANTS,
-    _encode,
     _metrics,
     _model,
+    encode,
     training_arguments,
     tuning_sets,
 )
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> Path:
     label_ids = {label: i for i, label in enumerate(labels)}
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
     train, selection, heldout = (
-        _encode(frame, tokenizer, label_ids)
+        encode(frame, tokenizer, label_ids)
         for frame in (train_frame[~in_selection], train_frame[in_selection], heldout_frame)
     )
     runs = []

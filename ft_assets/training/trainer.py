@@ -42,7 +42,7 @@ from ft_assets.training.metrics import compute_classification_metrics, inverse_f
 from ft_assets.training.model import load_classifier
 from ft_assets.training.outcome import TrainOutcome
 from ft_assets.training.probe import fit_head
-from ft_assets.training.word_rows import token_ids_in, train_used_rows
+from ft_assets.training.word_rows import train_used_rows
 from ft_resources.accelerator import DeviceSettings
 
 
@@ -180,14 +180,13 @@ def _build_trainer(
             f"{len(train.labels):,} train rows)"
         )
     trained, method = apply_method(model, config)
-    rows = train_used_rows(model, token_ids_in(train)) if config.method == "full" else None
-    if rows is not None:
-        table = model.get_input_embeddings()
-        untouched = table.frozen.numel() - table.rows.numel()
+    used = train_used_rows(model, train)
+    if used is not None:
         method = replace(
             method,
-            trainable_parameters=method.trainable_parameters - untouched,
-            detail=f"{method.detail}; of the word table, the {rows:,} rows of tokens in the train split",
+            trainable_parameters=method.trainable_parameters - used.untouched_parameters,
+            detail=f"{method.detail}; of the word table, the {len(used.row_ids):,} rows of tokens in the "
+            "train split",
         )
     if config.fits_linear_probe:
         method = replace(method, detail=f"{method.detail}; head fitted first by a linear probe")

@@ -47,6 +47,11 @@ class UsedRowsEmbedding(torch.nn.Module):
         trained = functional.embedding(slot.clamp(min=0), self.rows)
         return torch.where((slot >= 0).unsqueeze(-1), trained, frozen)
 
+    @property
+    def untouched_parameters(self) -> int:
+        """Weights of the rows that stay as pre-trained."""
+        return self.frozen.numel() - self.rows.numel()
+
     def merged_weight(self) -> torch.Tensor:
         weight = self.frozen.clone()
         weight[self.row_ids] = self.rows.detach().to(weight.dtype)
@@ -85,20 +90,23 @@ class UsedRowsEmbedding(torch.nn.Module):
             self.rows.copy_(weight[self.row_ids])
 
 
-def train_used_rows(model: PreTrainedModel, token_ids: np.ndarray) -> int | None:
-    """Make only the rows of ``token_ids`` of ``model``'s word table trainable; return how many rows that is,
-    or None where the table is not a plain embedding this can stand in for."""
+def train_used_rows(model: PreTrainedModel, train: PreparedSplit) -> UsedRowsEmbedding | None:
+    """Make only the word-table rows of tokens in ``train`` trainable and return the new table; None where
+    the table does not train (a method or freeze_word_embeddings froze it) or is not a plain embedding
+    this can stand in for."""
     table = model.get_input_embeddings()
     if not isinstance(table, torch.nn.Embedding) or not table.weight.requires_grad:
         return None
     if (table.max_norm, table.scale_grad_by_freq, table.sparse) != (None, False, False):
         return None
+    token_ids = token_ids_in(train)
     rows = token_ids[(token_ids >= 0) & (token_ids < table.num_embeddings)]
     if table.padding_idx is not None:
         # nn.Embedding never gives the padding row a gradient; neither does this.
         rows = rows[rows != table.padding_idx]
-    model.set_input_embeddings(UsedRowsEmbedding(table, rows))
-    return len(rows)
+    used = UsedRowsEmbedding(table, rows)
+    model.set_input_embeddings(used)
+    return used
 
 
 def merge_used_rows(model: PreTrainedModel) -> None:
