@@ -36,6 +36,7 @@ from ft_assets.training.classifier_trainer import ClassifierTrainer
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.data import prepare_split
 from ft_assets.training.export import save_model_dir
+from ft_assets.training.fast_dropout import use_fast_dropout
 from ft_assets.training.features import FeatureHead, cache_head_inputs, head_of
 from ft_assets.training.methods import MethodSummary, apply_method, plain_model, summarize
 from ft_assets.training.metrics import compute_classification_metrics, inverse_frequency_weights
@@ -209,6 +210,9 @@ def _build_trainer(
             trained, method.method, f"{method.detail}; encoder outputs cached once", method.pooling
         )
         log(f"cached the frozen encoder's outputs for train and validation in {cache_seconds:.1f} s")
+    if device.device == "cpu":
+        swapped = use_fast_dropout(model, trained)
+        log(f"dropout: {swapped} modules draw their CPU masks from 16-bit numbers (fast_dropout)")
     log(
         f"method {method.method}: {method.trainable_parameters:,} of {method.total_parameters:,} "
         f"parameters train ({method.detail})"
