@@ -11,6 +11,7 @@ from torch.utils.data import Sampler
 from transformers import EvalPrediction, Trainer
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
+from ft_assets.training.budget import planned_scheduler
 from ft_assets.training.callbacks import TrainCounters
 
 
@@ -35,9 +36,11 @@ class ClassifierTrainer(Trainer):
         train_lengths: list[int],
         eval_lengths: list[int],
         counters: TrainCounters,
+        planned_schedule: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self._planned_schedule = planned_schedule
         self._class_weights = class_weights
         self._train_lengths = train_lengths
         self._eval_lengths = eval_lengths
@@ -109,6 +112,16 @@ class ClassifierTrainer(Trainer):
             lengths=self._eval_lengths,
             generator=torch.Generator().manual_seed(seed),
         )
+
+    def create_scheduler(
+        self, num_training_steps: int, optimizer: torch.optim.Optimizer | None = None
+    ) -> torch.optim.lr_scheduler.LRScheduler:
+        if not self._planned_schedule or self.lr_scheduler is not None:
+            return super().create_scheduler(num_training_steps, optimizer)
+        # A time budget moves the run's end while it trains; this schedule follows it (budget.py).
+        warmup_ratio = self.args.warmup_steps if 0 < self.args.warmup_steps < 1 else 0.0
+        self.lr_scheduler = planned_scheduler(optimizer or self.optimizer, warmup_ratio, num_training_steps)
+        return self.lr_scheduler
 
     def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, float]:
         started = time.perf_counter()

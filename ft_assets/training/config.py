@@ -75,6 +75,16 @@ class TrainConfig(dg.Config):
         ge=-1,
         description="Stop after this many optimizer steps (overrides epochs); -1 = no limit. For smoke runs.",
     )
+    max_train_seconds: float | None = Field(
+        default=None,
+        gt=0.0,
+        description=(
+            "A training-time budget: after every step the run re-plans its last step from the pace so far, "
+            "so that it ends within this many seconds of training (evaluation and checkpoints not "
+            "counted), the learning rate decayed to zero there. epochs and max_steps stay the upper bound. "
+            "Unset: no budget."
+        ),
+    )
     eval_batch_size: int = Field(default=64, ge=1, description="Examples per forward pass during evaluation.")
     metric_for_best_model: Literal["macro_f1", "accuracy", "loss"] = Field(
         default="macro_f1",

@@ -24,6 +24,7 @@ from transformers import (
 )
 
 from ft_assets.training.arguments import build_training_arguments
+from ft_assets.training.budget import TimeBudget
 from ft_assets.training.callbacks import (
     ChecksumCallback,
     EarlyStopping,
@@ -79,7 +80,7 @@ def train_classifier(
             checkpoint_dir,
             log,
             callbacks,
-            resuming=resume_from is not None,
+            resumed_from=resume_from,
         )
         trainer = setup.trainer
         log(resume.message)
@@ -159,7 +160,7 @@ def _build_trainer(
     log: Callable[[str], None],
     callbacks: Sequence[TrainerCallback],
     *,
-    resuming: bool,
+    resumed_from: Path | None,
 ) -> _Setup:
     num_labels = len(label_names)
     train = prepare_split(dataset, "train", num_labels)
@@ -171,7 +172,7 @@ def _build_trainer(
     model, tokenizer = load_classifier(base_model, label_names, config.seed, config.pooling)
     probe_seconds = 0.0
     # A resumed run loads its head from the checkpoint, so a probe fit would be thrown away.
-    if config.fits_linear_probe and not resuming:
+    if config.fits_linear_probe and resumed_from is None:
         probe_started = time.perf_counter()
         fit = fit_head(model, train, tokenizer, device, config.eval_batch_size, config.seed)
         probe_seconds = time.perf_counter() - probe_started
@@ -224,11 +225,11 @@ def _build_trainer(
         log(f"class weights: {shown}")
 
     counters = TrainCounters()
-    trainer_callbacks: list[TrainerCallback] = [
-        ProgressCallback(log, counters),
-        ChecksumCallback(),
-        *callbacks,
-    ]
+    trainer_callbacks: list[TrainerCallback] = [ProgressCallback(log, counters)]
+    if config.max_train_seconds is not None:
+        # Before ChecksumCallback: the budget's file in a checkpoint must be in its manifest.
+        trainer_callbacks.append(TimeBudget(config.max_train_seconds, log, resumed_from))
+    trainer_callbacks += [ChecksumCallback(), *callbacks]
     if config.early_stopping_patience > 0:
         trainer_callbacks.append(EarlyStopping(early_stopping_patience=config.early_stopping_patience))
     trainer = ClassifierTrainer(
@@ -244,6 +245,7 @@ def _build_trainer(
         train_lengths=train.lengths,
         eval_lengths=validation.lengths,
         counters=counters,
+        planned_schedule=config.max_train_seconds is not None,
     )
     # With tqdm disabled the Trainer prints every log dict to stdout; ProgressCallback reports instead.
     trainer.remove_callback(PrinterCallback)

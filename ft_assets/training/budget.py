@@ -1,0 +1,146 @@
+"""A training-time budget: the run plans its number of steps so that it ends within the budget, with the
+learning rate decayed to zero at that end instead of cut off mid-schedule.
+
+The steps a budget allows depend on the machine, the load and the data's lengths, so they are not known
+before training. ``TimeBudget`` measures the seconds spent inside training steps (evaluation and checkpoint
+writing excluded, as in the run's ``train_seconds``) and, after every step, re-plans the last step as
+``steps so far + remaining seconds / seconds per step so far``, never beyond what ``epochs`` or
+``max_steps`` allow. ``PlannedLinearSchedule`` reads that plan, so warm-up and decay always span the
+planned run. The plan is also the Trainer's ``max_steps``, so it stops there, evaluates and saves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from ft_serving import local_writes
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+# Saved in each checkpoint (before its checksum manifest), so a resumed run knows what it already spent.
+STATE_FILE = "time_budget.json"
+# Steps measured before the first plan: the first batches (the longest, with length grouping) are not a
+# fair sample of the pace.
+FIRST_PLAN_AFTER_STEPS = 5
+clock: Callable[[], float] = time.perf_counter
+
+
+class PlannedLinearSchedule:
+    """The linear warm-up and decay of the Trainer's default schedule, over ``total`` steps that the
+    budget may change while training. A callable object, so LambdaLR saves its attributes with the
+    scheduler and a resumed run continues the same plan."""
+
+    def __init__(self, warmup_ratio: float, total: int) -> None:
+        self.warmup_ratio = warmup_ratio
+        self.total = total
+
+    def __call__(self, step: int) -> float:
+        warmup = math.ceil(self.warmup_ratio * self.total)
+        if step < warmup:
+            return step / warmup
+        return max(0.0, (self.total - step) / max(1, self.total - warmup))
+
+
+def planned_scheduler(
+    optimizer: torch.optim.Optimizer, warmup_ratio: float, total: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, PlannedLinearSchedule(warmup_ratio, total))
+
+
+class TimeBudget(TrainerCallback):
+    """Re-plans the run's last step after every step so that training ends within ``seconds``."""
+
+    def __init__(self, seconds: float, log: Callable[[str], None], resumed_from: Path | None = None) -> None:
+        self.seconds = seconds
+        self._log = log
+        self.spent = _read_spent(resumed_from) if resumed_from is not None else 0.0
+        self._mark: float | None = None
+        self._upper = 0
+        self._steps_at_start = 0
+        self._spent_at_start = self.spent
+        self._reported = False
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        schedule = _schedule(kwargs.get("lr_scheduler"))
+        self._upper = state.max_steps
+        self._steps_at_start = state.global_step
+        if schedule.total < state.max_steps:  # a resumed run continues its plan
+            state.max_steps = schedule.total
+        self._log(
+            f"time budget: {self.seconds:g} s of training ({self.spent:.1f} s spent before this run); "
+            f"at most {self._upper:,} steps"
+        )
+
+    def on_epoch_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        # Evaluation and checkpoints run between the last step of an epoch and here: not training time.
+        self._mark = clock()
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        now = clock()
+        if self._mark is not None:
+            self.spent += now - self._mark
+        self._mark = now
+        steps = state.global_step - self._steps_at_start
+        if steps < FIRST_PLAN_AFTER_STEPS and self.spent < self.seconds:
+            return
+        pace = (self.spent - self._spent_at_start) / max(steps, 1)
+        affordable = (
+            state.global_step + int(max(self.seconds - self.spent, 0.0) / pace) if pace > 0 else self._upper
+        )
+        total = _agreed(min(self._upper, max(affordable, state.global_step)))
+        _schedule(kwargs.get("lr_scheduler")).total = total
+        state.max_steps = total
+        if state.global_step >= total:
+            control.should_training_stop = True
+        if total < self._upper and not self._reported:
+            self._reported = True
+            self._log(
+                f"time budget: at {pace:.3f} s a step the run ends at step {total:,} of {self._upper:,} "
+                "(re-planned after every step; the learning rate decays to zero there)"
+            )
+
+    def on_save(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        checkpoint = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
+        if state.is_world_process_zero and checkpoint.is_dir():
+            local_writes.write_bytes(
+                checkpoint / STATE_FILE, json.dumps({"spent_seconds": self.spent}).encode()
+            )
+
+
+def _schedule(scheduler: object) -> PlannedLinearSchedule:
+    lambdas = getattr(scheduler, "lr_lambdas", None)
+    if not lambdas or not isinstance(lambdas[0], PlannedLinearSchedule):
+        raise TypeError("a time budget needs the PlannedLinearSchedule learning-rate schedule")
+    return lambdas[0]
+
+
+def _agreed(total: int) -> int:
+    """Rank 0's plan on every rank: ranks stopping at different steps would wait for each other forever."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return total
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else None
+    value = torch.tensor([total], dtype=torch.int64, device=device)
+    dist.broadcast(value, src=0)
+    return int(value.item())
+
+
+def _read_spent(checkpoint: Path) -> float:
+    path = checkpoint / STATE_FILE
+    if not path.is_file():
+        return 0.0
+    return float(json.loads(path.read_text())["spent_seconds"])
