@@ -26,9 +26,11 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 # Saved in each checkpoint (before its checksum manifest), so a resumed run knows what it already spent.
 STATE_FILE = "time_budget.json"
-# Steps measured before the first plan: the first batches (the longest, with length grouping) are not a
-# fair sample of the pace.
-FIRST_PLAN_AFTER_STEPS = 5
+# The first plan waits for this share of the steps (at least MIN_STEPS_BEFORE_PLAN): the first batches
+# (with length grouping, the longest batch comes first) are no fair sample of the pace. A budget already
+# spent plans at once.
+SHARE_BEFORE_PLAN = 0.02
+MIN_STEPS_BEFORE_PLAN = 5
 clock: Callable[[], float] = time.perf_counter
 
 
@@ -40,12 +42,19 @@ class PlannedLinearSchedule:
     def __init__(self, warmup_ratio: float, total: int) -> None:
         self.warmup_ratio = warmup_ratio
         self.total = total
+        self.warmup = math.ceil(warmup_ratio * total)
+
+    def replan(self, total: int, step: int) -> None:
+        """End at ``total``. A warm-up still running is resized to the new plan; a finished one stays
+        finished, so the rate never climbs a second time."""
+        self.total = total
+        if step < self.warmup:
+            self.warmup = max(step, math.ceil(self.warmup_ratio * total))
 
     def __call__(self, step: int) -> float:
-        warmup = math.ceil(self.warmup_ratio * self.total)
-        if step < warmup:
-            return step / warmup
-        return max(0.0, (self.total - step) / max(1, self.total - warmup))
+        if step < self.warmup:
+            return step / self.warmup
+        return max(0.0, (self.total - step) / max(1, self.total - self.warmup))
 
 
 def planned_scheduler(
@@ -94,22 +103,32 @@ class TimeBudget(TrainerCallback):
             self.spent += now - self._mark
         self._mark = now
         steps = state.global_step - self._steps_at_start
-        if steps < FIRST_PLAN_AFTER_STEPS and self.spent < self.seconds:
+        wait = max(MIN_STEPS_BEFORE_PLAN, math.ceil(SHARE_BEFORE_PLAN * self._upper))
+        if steps < wait and self.spent < self.seconds:
             return
         pace = (self.spent - self._spent_at_start) / max(steps, 1)
         affordable = (
             state.global_step + int(max(self.seconds - self.spent, 0.0) / pace) if pace > 0 else self._upper
         )
         total = _agreed(min(self._upper, max(affordable, state.global_step)))
-        _schedule(kwargs.get("lr_scheduler")).total = total
+        _schedule(kwargs.get("lr_scheduler")).replan(total, state.global_step)
         state.max_steps = total
         if state.global_step >= total:
             control.should_training_stop = True
         if total < self._upper and not self._reported:
             self._reported = True
             self._log(
-                f"time budget: at {pace:.3f} s a step the run ends at step {total:,} of {self._upper:,} "
-                "(re-planned after every step; the learning rate decays to zero there)"
+                f"time budget: at {pace:.3f} s a step so far, the run ends near step {total:,} of "
+                f"{self._upper:,} (re-planned after every step; the learning rate decays to zero there)"
+            )
+
+    def on_epoch_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if self._reported:
+            self._log(
+                f"time budget: {self.spent:.1f} of {self.seconds:g} s spent at step {state.global_step:,}; "
+                f"the run ends at step {state.max_steps:,}"
             )
 
     def on_save(

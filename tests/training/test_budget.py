@@ -16,8 +16,10 @@ from tests.training.conftest import CPU, STEPS_PER_EPOCH, LogCapture, tiny_confi
 def test_the_schedule_warms_up_and_decays_to_zero_over_the_planned_steps():
     schedule = PlannedLinearSchedule(warmup_ratio=0.1, total=100)
     assert [schedule(step) for step in (0, 5, 10, 55, 100, 120)] == [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
-    schedule.total = 45  # the budget moved the end: warm-up (5 steps) and decay span the new plan
+    schedule.replan(45, step=0)  # the budget moved the end: warm-up (5 steps) and decay span the new plan
     assert [schedule(step) for step in (0, 5, 25, 45)] == [0.0, 1.0, 0.5, 0.0]
+    schedule.replan(90, step=20)  # past the warm-up: only the decay stretches, the rate never climbs again
+    assert [schedule(step) for step in (20, 47.5, 90)] == [pytest.approx(70 / 85), 0.5, 0.0]
 
 
 class _Clock:
@@ -63,7 +65,8 @@ def test_the_run_ends_within_the_budget_with_the_rate_at_zero_and_a_final_evalua
     assert [e["step"] for e in outcome.evaluations] == [STEPS_PER_EPOCH, 10]
     assert outcome.kept_step == 10 and (tmp_path / "ck" / "checkpoint-10").is_dir()
     assert last_rate.rate == 0.0
-    assert log.matching("the run ends at step 10 of 18")
+    assert log.matching("the run ends near step 10 of 18")
+    assert log.matching("time budget: 6.0 of 10 s spent at step 6; the run ends at step 10")
 
 
 def test_a_budget_the_epochs_fit_in_changes_nothing(tiny_dataset, tiny_model_dir, tmp_path, monkeypatch):

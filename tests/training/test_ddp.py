@@ -122,3 +122,15 @@ def test_only_rank_zero_reports(runs):
     _, lines, _, _ = runs
     assert len([line for line in lines if line.startswith("done: step")]) == 1
     assert len([line for line in lines if line.startswith("eval at step")]) == EPOCHS
+
+
+def test_ranks_follow_one_time_budget_plan(tiny_dataset, no_dropout_model: Path, tmp_path: Path):
+    """A budget spent by the first step: rank 0's plan (end at step 1) reaches rank 1 through a
+    broadcast, and both ranks stop there together instead of one waiting for the other."""
+    dataset_dir = tmp_path / "dataset"
+    tiny_dataset.save_to_disk(str(dataset_dir))
+    job = _job(tmp_path, dataset_dir, no_dropout_model, TRAIN_ROWS // 2, eval_batch_size=5)
+    job = job.model_copy(update={"config": {**job.config, "epochs": 3, "max_train_seconds": 1e-6}})
+    ddp, _ = _launch(job, TrainingLauncher(mode="torchrun", nproc_per_node=2))
+    assert ddp["world_size"] == 2 and ddp["ranks_in_sync"] is True
+    assert ddp["outcome"]["summary"]["global_step"] == 1
