@@ -32,6 +32,10 @@ STEPS = {
     "defaults_sst2": lambda: bench_defaults.main(["--data", "sst2"]),
     "probe_rows": lambda: bench_probe_rows.main([]),
     "sst2_full": lambda: bench_sst2_quality.main(["--sentences", "0", "--epochs", "1"]),
+    # The defaults' epochs as the upper bound, a 570 s budget planning the run's length (budget.py).
+    "sst2_full_budget": lambda: bench_sst2_quality.main(
+        ["--sentences", "0", "--set", '{"max_train_seconds": 570}', "--name", "sst2_quality_full_budget"]
+    ),
 }
 
 
