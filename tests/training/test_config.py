@@ -29,7 +29,8 @@ def test_every_field_has_a_description_for_the_launchpad():
     assert set(fields) == {
         "epochs", "learning_rate", "batch_size", "gradient_accumulation_steps", "warmup_ratio",
         "weight_decay", "seed", "early_stopping_patience", "frozen_layers",
-        "class_weights", "max_steps", "eval_batch_size", "metric_for_best_model", "keep_model", "method",
+        "class_weights", "max_steps", "max_train_seconds", "eval_batch_size", "metric_for_best_model",
+        "keep_model", "method",
         "freeze_word_embeddings", "pooling", "linear_probe",
         "cache_features",
         "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "lora_modules_to_save",
@@ -50,6 +51,7 @@ def test_every_field_has_a_description_for_the_launchpad():
         {"early_stopping_patience": -1},
         {"frozen_layers": -1},
         {"max_steps": 0},
+        {"max_train_seconds": 0.0},
         {"max_steps": -2},
         {"metric_for_best_model": "f1"},
     ],
