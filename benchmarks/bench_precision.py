@@ -1,4 +1,5 @@
-"""Microbenchmark: MiniLM training steps/s on CPU, fp32 against bf16 autocast (and frozen embeddings).
+"""Microbenchmark: MiniLM training steps/s on CPU, fp32 against bf16 autocast (and frozen embeddings, and
+the pipeline's fast CPU dropout).
 
 Batch 32 of ~30-token SST-2 sentences (the length of a typical grouped batch). Variants alternate round
 by round, so load from other processes hits both alike; the result records `uptime` load before and after.
@@ -16,14 +17,18 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from benchmarks.common import minilm_path, sst2, write_result
+from ft_assets.training.fast_dropout import use_fast_dropout
 
-# name -> (bf16 autocast, embeddings frozen): the embeddings are half of MiniLM's 22.7M parameters, so
-# their gradient and AdamW update are a cost worth knowing next to the precision.
+# name -> (bf16 autocast, embeddings frozen, fast dropout): the embeddings are half of MiniLM's 22.7M
+# parameters, so their gradient and AdamW update are a cost worth knowing next to the precision; the fast
+# dropout (ft_assets/training/fast_dropout.py) replaces torch's per-element bernoulli_ masks.
 VARIANTS = {
-    "fp32": (False, False),
-    "bf16_autocast": (True, False),
-    "fp32_frozen_embeddings": (False, True),
-    "bf16_autocast_frozen_embeddings": (True, True),
+    "fp32": (False, False, False),
+    "bf16_autocast": (True, False, False),
+    "fp32_frozen_embeddings": (False, True, False),
+    "bf16_autocast_frozen_embeddings": (True, True, False),
+    "bf16_autocast_fast_dropout": (True, False, True),
+    "bf16_autocast_frozen_embeddings_fast_dropout": (True, True, True),
 }
 
 
@@ -55,13 +60,15 @@ def main(argv: list[str] | None = None) -> Path:
     )
     labels = torch.zeros(args.batch_size, dtype=torch.long)
     models = {}
-    for name, (bf16, frozen_embeddings) in VARIANTS.items():
+    for name, (bf16, frozen_embeddings, fast) in VARIANTS.items():
         model = AutoModelForSequenceClassification.from_pretrained(
             minilm_path(), num_labels=2, use_safetensors=True
         )
         model.train()
         if frozen_embeddings:
             model.base_model.embeddings.requires_grad_(False)
+        if fast:
+            use_fast_dropout(model, model)
         trainable = [p for p in model.parameters() if p.requires_grad]
         models[name] = (model, torch.optim.AdamW(trainable, lr=1e-5), bf16)
     load_before = _load()
