@@ -102,6 +102,8 @@ class TimeBudget(TrainerCallback):
         if self._mark is not None:
             self.spent += now - self._mark
         self._mark = now
+        # Every decision below reads only the step and this: the same on every rank.
+        self.spent = _rank_zeros(self.spent)
         steps = state.global_step - self._steps_at_start
         wait = max(MIN_STEPS_BEFORE_PLAN, math.ceil(SHARE_BEFORE_PLAN * self._upper))
         if steps < wait and self.spent < self.seconds:
@@ -110,7 +112,7 @@ class TimeBudget(TrainerCallback):
         affordable = (
             state.global_step + int(max(self.seconds - self.spent, 0.0) / pace) if pace > 0 else self._upper
         )
-        total = _agreed(min(self._upper, max(affordable, state.global_step)))
+        total = min(self._upper, max(affordable, state.global_step))
         _schedule(kwargs.get("lr_scheduler")).replan(total, state.global_step)
         state.max_steps = total
         if state.global_step >= total:
@@ -148,14 +150,15 @@ def _schedule(scheduler: object) -> PlannedLinearSchedule:
     return lambdas[0]
 
 
-def _agreed(total: int) -> int:
-    """Rank 0's plan on every rank: ranks stopping at different steps would wait for each other forever."""
+def _rank_zeros(spent: float) -> float:
+    """Rank 0's seconds on every rank. Each rank times itself, so near the end of the budget one rank could
+    plan to stop (or to start planning) a step before another, which would then wait for it forever."""
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return total
+        return spent
     device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else None
-    value = torch.tensor([total], dtype=torch.int64, device=device)
+    value = torch.tensor([spent], dtype=torch.float64, device=device)
     dist.broadcast(value, src=0)
-    return int(value.item())
+    return float(value.item())
 
 
 def _read_spent(checkpoint: Path) -> float:

@@ -125,8 +125,8 @@ def test_only_rank_zero_reports(runs):
 
 
 def test_ranks_follow_one_time_budget_plan(tiny_dataset, no_dropout_model: Path, tmp_path: Path):
-    """A budget spent by the first step: rank 0's plan (end at step 1) reaches rank 1 through a
-    broadcast, and both ranks stop there together instead of one waiting for the other."""
+    """A budget spent by the first step: rank 1 plans with rank 0's seconds (a broadcast after every
+    step), so both ranks end at step 1 together instead of one waiting for the other."""
     dataset_dir = tmp_path / "dataset"
     tiny_dataset.save_to_disk(str(dataset_dir))
     job = _job(tmp_path, dataset_dir, no_dropout_model, TRAIN_ROWS // 2, eval_batch_size=5)
