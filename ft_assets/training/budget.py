@@ -22,7 +22,8 @@ import torch
 import torch.distributed as dist
 from ft_serving import local_writes
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+from ft_assets.training.checkpoints import saved_checkpoint
 
 # Saved in each checkpoint (before its checksum manifest), so a resumed run knows what it already spent.
 STATE_FILE = "time_budget.json"
@@ -136,8 +137,8 @@ class TimeBudget(TrainerCallback):
     def on_save(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
-        checkpoint = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
-        if state.is_world_process_zero and checkpoint.is_dir():
+        checkpoint = saved_checkpoint(args, state)
+        if checkpoint is not None:
             local_writes.write_bytes(
                 checkpoint / STATE_FILE, json.dumps({"spent_seconds": self.spent}).encode()
             )

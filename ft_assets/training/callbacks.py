@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -17,10 +16,9 @@ from transformers import (
     TrainerState,
     TrainingArguments,
 )
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from transformers.utils import logging as hf_logging
 
-from ft_assets.training.checkpoints import write_manifest
+from ft_assets.training.checkpoints import saved_checkpoint, write_manifest
 
 # A line at least this often even between logging steps, so a slow run never looks hung in the UI.
 HEARTBEAT_SECONDS = 60.0
@@ -139,8 +137,8 @@ class ChecksumCallback(TrainerCallback):
     def on_save(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
-        checkpoint = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
-        if state.is_world_process_zero and checkpoint.is_dir():
+        checkpoint = saved_checkpoint(args, state)
+        if checkpoint is not None:
             write_manifest(checkpoint)
 
 

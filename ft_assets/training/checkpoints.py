@@ -20,6 +20,7 @@ import torch
 from ft_serving import local_writes
 from ft_serving.checksums import digest_folder, mismatches
 from safetensors import safe_open
+from transformers import TrainerState, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 TRAINER_STATE_FILE = "trainer_state.json"
@@ -93,6 +94,13 @@ def verify_checkpoint(checkpoint: Path) -> str | None:
         except Exception as error:  # any failure to load means the Trainer could not resume either
             return f"{name} does not load ({type(error).__name__}: {str(error).splitlines()[0][:200]})"
     return None
+
+
+def saved_checkpoint(args: TrainingArguments, state: TrainerState) -> Path | None:
+    """In an ``on_save`` callback: the checkpoint folder the Trainer has just written, on the process
+    that writes files beside it (world rank 0); None elsewhere."""
+    checkpoint = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
+    return checkpoint if state.is_world_process_zero and checkpoint.is_dir() else None
 
 
 def checkpoint_step(checkpoint: Path) -> int:

@@ -36,11 +36,12 @@ class ClassifierTrainer(Trainer):
         train_lengths: list[int],
         eval_lengths: list[int],
         counters: TrainCounters,
-        planned_schedule: bool = False,
+        planned_warmup_ratio: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self._planned_schedule = planned_schedule
+        # Set under a time budget: the warm-up share of the schedule that follows the budget's plan.
+        self._planned_warmup_ratio = planned_warmup_ratio
         self._class_weights = class_weights
         self._train_lengths = train_lengths
         self._eval_lengths = eval_lengths
@@ -116,11 +117,12 @@ class ClassifierTrainer(Trainer):
     def create_scheduler(
         self, num_training_steps: int, optimizer: torch.optim.Optimizer | None = None
     ) -> torch.optim.lr_scheduler.LRScheduler:
-        if not self._planned_schedule or self.lr_scheduler is not None:
+        if self._planned_warmup_ratio is None or self.lr_scheduler is not None:
             return super().create_scheduler(num_training_steps, optimizer)
         # A time budget moves the run's end while it trains; this schedule follows it (budget.py).
-        warmup_ratio = self.args.warmup_steps if 0 < self.args.warmup_steps < 1 else 0.0
-        self.lr_scheduler = planned_scheduler(optimizer or self.optimizer, warmup_ratio, num_training_steps)
+        self.lr_scheduler = planned_scheduler(
+            optimizer or self.optimizer, self._planned_warmup_ratio, num_training_steps
+        )
         return self.lr_scheduler
 
     def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, float]:

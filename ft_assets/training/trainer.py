@@ -245,7 +245,7 @@ def _build_trainer(
         train_lengths=train.lengths,
         eval_lengths=validation.lengths,
         counters=counters,
-        planned_schedule=config.max_train_seconds is not None,
+        planned_warmup_ratio=config.warmup_ratio if config.max_train_seconds is not None else None,
     )
     # With tqdm disabled the Trainer prints every log dict to stdout; ProgressCallback reports instead.
     trainer.remove_callback(PrinterCallback)

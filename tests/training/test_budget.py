@@ -11,6 +11,7 @@ from ft_assets.training import budget, train_classifier
 from ft_assets.training.budget import STATE_FILE, PlannedLinearSchedule
 from tests.conftest import TINY_LABELS
 from tests.training.conftest import CPU, STEPS_PER_EPOCH, LogCapture, tiny_config
+from tests.training.test_resume import SimulatedKillError, _KillAfterFirstCheckpoint
 
 
 def test_the_schedule_warms_up_and_decays_to_zero_over_the_planned_steps():
@@ -39,11 +40,6 @@ class _LastRate(TrainerCallback):
 
     def on_train_end(self, args, state, control, lr_scheduler=None, **kwargs):
         self.rate = lr_scheduler.get_last_lr()[0]
-
-
-class _KillAfterFirstCheckpoint(TrainerCallback):
-    def on_save(self, args, state, control, **kwargs):
-        raise RuntimeError("killed")
 
 
 def _train(tiny_dataset, tiny_model_dir, tmp_path, log, *callbacks, seconds: float = 10):
@@ -79,7 +75,7 @@ def test_a_budget_the_epochs_fit_in_changes_nothing(tiny_dataset, tiny_model_dir
 
 def test_a_resumed_run_counts_what_was_spent_before_it(tiny_dataset, tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(budget, "clock", _Clock())
-    with pytest.raises(RuntimeError, match="killed"):
+    with pytest.raises(SimulatedKillError):
         _train(tiny_dataset, tiny_model_dir, tmp_path, LogCapture(), _KillAfterFirstCheckpoint())
     saved = json.loads((tmp_path / "ck" / f"checkpoint-{STEPS_PER_EPOCH}" / STATE_FILE).read_text())
     assert saved == {"spent_seconds": float(STEPS_PER_EPOCH)}
