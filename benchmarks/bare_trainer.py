@@ -48,8 +48,11 @@ def train_bare(
     group_by_length: bool = False,
     padded_to: int | None = None,
     num_labels: int = 2,
+    device: str = "cpu",
 ) -> BareRun:
-    """Dynamic padding unless `padded_to`; random batches unless `group_by_length`; no evaluation."""
+    """Dynamic padding unless `padded_to`; random batches unless `group_by_length`; no evaluation.
+
+    On `device="cuda"` it stays what a user writes: the Trainer's default fp32, no mixed precision."""
     set_seed(42)
     model = AutoModelForSequenceClassification.from_pretrained(
         minilm_path(), num_labels=num_labels, use_safetensors=True
@@ -73,7 +76,7 @@ def train_bare(
         eval_strategy="no",
         report_to=[],
         disable_tqdm=True,
-        use_cpu=True,
+        use_cpu=device == "cpu",
         seed=42,
         data_seed=42,
         logging_steps=1000,

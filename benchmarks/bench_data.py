@@ -11,12 +11,13 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import SST2, Timer, minilm_path, write_result
-from ft_assets.assets.tokenized import build_dataset_dict
 from ft_assets.ingest.batch import read_folder
 from ft_assets.ingest.readers import ReadOptions, read_bytes
 from ft_assets.splitting.hashing import assign_splits
+from ft_assets.tokenizing.dataset import build_dataset_dict
 from ft_assets.tokenizing.encode import label_order
-from ft_assets.validation import ValidationRules, validate_examples
+from ft_assets.validation.rules import ValidationRules
+from ft_assets.validation.suite import validate_examples
 from ft_resources.base_model import BaseModelSource
 
 CSV_ROWS = 200_000

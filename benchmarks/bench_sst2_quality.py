@@ -20,7 +20,7 @@ import numpy as np
 from ft_serving.classifier import softmax
 
 from benchmarks.bare_trainer import predict_ids, train_bare
-from benchmarks.common import Timer, minilm_path, write_result
+from benchmarks.common import Timer, device_suffix, minilm_path, write_result
 from benchmarks.sst2_data import LABELS, sst2_dataset
 from ft_assets.evaluation.inference import predict_split
 from ft_assets.evaluation.metrics import compute_report
@@ -43,12 +43,14 @@ def main(argv: list[str] | None = None) -> Path:
         "--bare-trainer", action="store_true", help="also train the bare Trainer, side by side"
     )
     parser.add_argument("--max-length", type=int, default=MAX_LENGTH)
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--name", help="result file name (default: sst2_quality_<sentences>)")
     parser.add_argument("--keep", type=Path, help="copy the fine-tuned model folder here (for bench_serving)")
     args = parser.parse_args(argv)
     dataset = sst2_dataset(args.sentences or None, max_length=args.max_length)
     overrides = {"epochs": args.epochs, "learning_rate": args.learning_rate, "seed": args.seed}
     config = TrainConfig(**{key: value for key, value in overrides.items() if value is not None} | args.set)
+    device = AcceleratorResource(device=args.device).resolve()
     load_before = os.getloadavg()
     out = Path(tempfile.mkdtemp(prefix="bench-sst2-"))
     try:
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> Path:
                 LABELS,
                 minilm_path(),
                 config,
-                AcceleratorResource(device="cpu").resolve(),
+                device,
                 output_dir=out / "model",
                 checkpoint_dir=out / "ckpt",
                 log=print,
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> Path:
             shutil.rmtree(args.keep, ignore_errors=True)
             shutil.copytree(outcome.model_dir, args.keep)
         load_after = os.getloadavg()
-        bare = _bare_trainer(dataset, out / "bare") if args.bare_trainer else None
+        bare = _bare_trainer(dataset, out / "bare", device.device) if args.bare_trainer else None
     finally:
         shutil.rmtree(out, ignore_errors=True)
     report = compute_report(
@@ -78,10 +80,12 @@ def main(argv: list[str] | None = None) -> Path:
         LABELS,
         dataset["test"]["text"],
     )
-    name = args.name or f"sst2_quality_{args.sentences or 'full'}"
+    name = args.name or f"sst2_quality_{args.sentences or 'full'}{device_suffix(device.device)}"
     return write_result(
         name,
         {
+            "device": device.device_name,
+            "precision": device.precision,
             "train_rows": len(dataset["train"]),
             "validation_rows": len(dataset["validation"]),
             "dev_rows": report.n_test,
@@ -103,13 +107,13 @@ def main(argv: list[str] | None = None) -> Path:
     )
 
 
-def _bare_trainer(dataset, out: Path) -> dict:
+def _bare_trainer(dataset, out: Path, device: str) -> dict:
     load_before = os.getloadavg()[0]
-    run = train_bare(dataset["train"], out, learning_rate=5e-5, epochs=3)
+    run = train_bare(dataset["train"], out, learning_rate=5e-5, epochs=3, device=device)
     predicted = predict_ids(run, dataset["test"])
     truth = np.asarray(dataset["test"]["labels"])
     return {
-        "recipe": "Trainer, lr 5e-5, batch 32, 3 epochs, warm-up 6%, dynamic padding, random batches",
+        "recipe": "Trainer, lr 5e-5, batch 32, 3 epochs, warm-up 6%, dynamic padding, random batches, fp32",
         "train_seconds": round(run.seconds, 1),
         "dev_accuracy": round(float((predicted == truth).mean()), 4),
         "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],

@@ -24,14 +24,14 @@ from pathlib import Path
 import torch
 
 from benchmarks.bare_trainer import train_bare
-from benchmarks.common import minilm_path, write_result
+from benchmarks.common import device_suffix, minilm_path, write_result
 from benchmarks.sst2_data import LABELS, sst2_dataset
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
-from ft_resources.accelerator import AcceleratorResource
+from ft_resources.accelerator import AcceleratorResource, DeviceSettings
 
 
-def bare_trainer(train, steps: int, padded: bool, out: Path) -> tuple[float, int]:
+def bare_trainer(train, steps: int, padded: bool, out: Path, device: str) -> tuple[float, int]:
     run = train_bare(
         train,
         out,
@@ -39,18 +39,19 @@ def bare_trainer(train, steps: int, padded: bool, out: Path) -> tuple[float, int
         max_steps=steps,
         group_by_length=not padded,
         padded_to=128 if padded else None,
+        device=device,
     )
     return run.seconds, run.samples
 
 
-def pipeline(dataset, out: Path) -> tuple[float, int]:
+def pipeline(dataset, out: Path, device: DeviceSettings) -> tuple[float, int]:
     config = TrainConfig(epochs=1, batch_size=32, early_stopping_patience=0)
     outcome = train_classifier(
         dataset,
         LABELS,
         minilm_path(),
         config,
-        AcceleratorResource(device="cpu").resolve(),
+        device,
         output_dir=out / "model",
         checkpoint_dir=out / "ckpt",
         log=lambda _: None,
@@ -62,25 +63,29 @@ def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=6000)
     parser.add_argument("--padded-steps", type=int, default=30)
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto", help="pipeline")
+    parser.add_argument("--name", help="result file name (default: training_speed[_cuda])")
     args = parser.parse_args(argv)
     load_before = [round(x, 2) for x in os.getloadavg()]
-    precision = AcceleratorResource(device="cpu").resolve().precision
+    device = AcceleratorResource(device=args.device, precision=args.precision).resolve()
     dataset = sst2_dataset(args.sentences)
     train = dataset["train"]
     out = Path(tempfile.mkdtemp(prefix="bench-train-"))
     try:
         runs = {
-            "padded_128": bare_trainer(train, args.padded_steps, True, out / "a"),
-            "bare_trainer_grouped": bare_trainer(train, -1, False, out / "b"),
-            "pipeline": pipeline(dataset, out / "c"),
+            "padded_128": bare_trainer(train, args.padded_steps, True, out / "a", device.device),
+            "bare_trainer_grouped": bare_trainer(train, -1, False, out / "b", device.device),
+            "pipeline": pipeline(dataset, out / "c", device),
         }
     finally:
         shutil.rmtree(out, ignore_errors=True)
     seconds = {name: s for name, (s, _) in runs.items()}
     rate = {name: n / s for name, (s, n) in runs.items()}
     return write_result(
-        "training_speed",
+        args.name or f"training_speed{device_suffix(device.device)}",
         {
+            "device": device.device_name,
             "sentences": args.sentences,
             "train_rows": len(train),
             "samples": {name: n for name, (_, n) in runs.items()},
@@ -90,7 +95,8 @@ def main(argv: list[str] | None = None) -> Path:
             "samples_per_second": {k: round(v, 2) for k, v in rate.items()},
             "pipeline_vs_padded_128": round(rate["pipeline"] / rate["padded_128"], 2),
             "pipeline_vs_bare_trainer_grouped": round(rate["pipeline"] / rate["bare_trainer_grouped"], 3),
-            "pipeline_precision": precision,
+            "pipeline_precision": device.precision,
+            "bare_trainer_precision": "fp32",
             "load_average_1_5_15_min": {
                 "before": load_before,
                 "after": [round(x, 2) for x in os.getloadavg()],

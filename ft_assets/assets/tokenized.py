@@ -5,11 +5,11 @@ from typing import Any
 import dagster as dg
 import numpy as np
 import pandas as pd
-from datasets import Dataset, DatasetDict
 from pydantic import Field
 
 from ft_assets.splitting.hashing import SPLITS
-from ft_assets.tokenizing.encode import encode_texts, label_order
+from ft_assets.tokenizing.dataset import build_dataset_dict
+from ft_assets.tokenizing.encode import label_order
 from ft_assets.tokenizing.versioning import combine, frame_version
 from ft_resources.artifact_store import ArtifactStore
 from ft_resources.base_model import BaseModelSource
@@ -24,24 +24,6 @@ class TokenizeConfig(dg.Config):
         description="Tokens per text, special tokens included; longer texts are truncated to this many "
         "for training, evaluation and serving alike (the bundle's bundle.json records it).",
     )
-
-
-def build_dataset_dict(
-    frame: pd.DataFrame, tokenizer: Any, label_names: list[str], max_length: int
-) -> tuple[DatasetDict, np.ndarray]:
-    label_ids = {label: i for i, label in enumerate(label_names)}
-    texts = frame["text"].tolist()
-    encoded = encode_texts(tokenizer, texts, max_length)
-    columns: dict[str, list[Any]] = {
-        **encoded.columns,
-        "labels": [label_ids[label] for label in frame["label"]],
-        "length": [len(ids) for ids in encoded.columns["input_ids"]],
-        "text": texts,
-    }
-    full = Dataset.from_dict(columns)
-    splits = frame["split"].to_numpy()
-    parts = {split: full.select(np.flatnonzero(splits == split)) for split in SPLITS}
-    return DatasetDict(parts), encoded.full_lengths
 
 
 @dg.asset(

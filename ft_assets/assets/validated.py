@@ -6,7 +6,9 @@ import dagster as dg
 import pandas as pd
 
 from ft_assets.assets.metadata import class_counts, counts_md, md_table
-from ft_assets.validation import RULES, RuleReport, ValidationRules, validate_examples
+from ft_assets.validation.outcome import RuleReport
+from ft_assets.validation.rules import RULES, ValidationRules
+from ft_assets.validation.suite import validate_examples
 
 
 class ValidationConfig(dg.Config, ValidationRules):

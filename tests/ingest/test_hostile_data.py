@@ -18,7 +18,9 @@ import pytest
 from ft_assets.ingest.batch import Batch, read_folder
 from ft_assets.ingest.discovery import IngestError, data_version, digest
 from ft_assets.ingest.readers import MAX_RECORD_LINES, ReadOptions, read_bytes
-from ft_assets.validation import ValidationOutcome, ValidationRules, validate_examples
+from ft_assets.validation.outcome import ValidationOutcome
+from ft_assets.validation.rules import ValidationRules
+from ft_assets.validation.suite import validate_examples
 
 
 def clean_lines(n: int = 20, sep: str = ",") -> list[str]:

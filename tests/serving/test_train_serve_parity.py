@@ -16,9 +16,9 @@ from ft_serving.encoding import TextEncoder
 from ft_serving.predict_cli import main as ft_predict
 from transformers import AutoTokenizer
 
-from ft_assets.assets.tokenized import build_dataset_dict
 from ft_assets.evaluation.inference import predict_split
 from ft_assets.export import PARITY_TOLERANCE
+from ft_assets.tokenizing.dataset import build_dataset_dict
 from ft_assets.tokenizing.encode import encode_texts
 from tests.conftest import TINY_LABELS
 from tests.serving.bundle_factory import cached, shared_graphs, write_test_bundle

@@ -10,8 +10,10 @@ import great_expectations as gx
 import pandas as pd
 import pytest
 
-from ft_assets.validation import RULES, ValidationOutcome, ValidationRules, validate_examples
 from ft_assets.validation.gx_runner import shared_runner
+from ft_assets.validation.outcome import ValidationOutcome
+from ft_assets.validation.rules import RULES, ValidationRules
+from ft_assets.validation.suite import validate_examples
 
 SOURCE = "support.csv"
 FIRST_LINE = 2  # line 1 is the header
