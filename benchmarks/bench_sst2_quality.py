@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> Path:
             "best_epoch": outcome.best_epoch,
             "kept_step": outcome.kept_step,
             # The held-out slice of train that choices are made on; dev above is only reported.
-            "validation": outcome.evaluations(),
+            "validation": outcome.evaluations,
             "train_samples_per_second": round(outcome.train_samples_per_second, 1),
             "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
             "bare_trainer_same_run": bare,
