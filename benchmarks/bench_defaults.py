@@ -96,6 +96,8 @@ VARIANTS = {
     "lr1e-4_bf16_mean_probe": Variant(bf16=True, pooling="mean", linear_probe=True),
     "lr1e-4_bf16_mean_probe_batch16": Variant(bf16=True, pooling="mean", linear_probe=True, batch_size=16),
     "lr1e-4_bf16_mean_probe_avg3": Variant(bf16=True, pooling="mean", linear_probe=True, average_last=3),
+    "lr1e-4_bf16_mean_probe_llrd0.8": Variant(bf16=True, pooling="mean", linear_probe=True, layer_decay=0.8),
+    "lr1e-4_bf16_mean_probe_cosine": Variant(bf16=True, pooling="mean", linear_probe=True, schedule="cosine"),
     "lr1e-4_bf16_mean_probe_every_row": Variant(
         bf16=True, pooling="mean", linear_probe=True, probe_every_row=True
     ),
