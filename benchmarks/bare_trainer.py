@@ -24,6 +24,8 @@ from transformers import (
 from benchmarks.common import minilm_path
 
 COLUMNS = [*MODEL_INPUTS, "labels"]
+# What a user writes: the Trainer's default precision, on a GPU too (no bf16/fp16 flag below).
+PRECISION = "fp32"
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,8 @@ def train_bare(
     num_labels: int = 2,
     device: str = "cpu",
 ) -> BareRun:
-    """Dynamic padding unless `padded_to`; random batches unless `group_by_length`; no evaluation.
-
-    On `device="cuda"` it stays what a user writes: the Trainer's default fp32, no mixed precision."""
+    """Dynamic padding unless `padded_to`; random batches unless `group_by_length`; no evaluation; PRECISION
+    on every device."""
     set_seed(42)
     model = AutoModelForSequenceClassification.from_pretrained(
         minilm_path(), num_labels=num_labels, use_safetensors=True

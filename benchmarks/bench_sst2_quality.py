@@ -15,18 +15,19 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 from ft_serving.classifier import softmax
 
-from benchmarks.bare_trainer import predict_ids, train_bare
+from benchmarks.bare_trainer import PRECISION, predict_ids, train_bare
 from benchmarks.common import Timer, device_suffix, minilm_path, write_result
 from benchmarks.sst2_data import LABELS, sst2_dataset
 from ft_assets.evaluation.inference import predict_split
 from ft_assets.evaluation.metrics import compute_report
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
-from ft_resources.accelerator import AcceleratorResource
+from ft_resources.accelerator import AcceleratorResource, DeviceRequest
 
 # The model kept with --keep is trained at this length; bench_serving builds its bundle.json with it.
 MAX_LENGTH = 64
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> Path:
         "--bare-trainer", action="store_true", help="also train the bare Trainer, side by side"
     )
     parser.add_argument("--max-length", type=int, default=MAX_LENGTH)
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--device", choices=get_args(DeviceRequest), default="auto")
     parser.add_argument("--name", help="result file name (default: sst2_quality_<sentences>)")
     parser.add_argument("--keep", type=Path, help="copy the fine-tuned model folder here (for bench_serving)")
     args = parser.parse_args(argv)
@@ -115,7 +116,8 @@ def _bare_trainer(dataset, out: Path, device: str) -> dict:
     predicted = predict_ids(run, dataset["test"])
     truth = np.asarray(dataset["test"]["labels"])
     return {
-        "recipe": "Trainer, lr 5e-5, batch 32, 3 epochs, warm-up 6%, dynamic padding, random batches, fp32",
+        "recipe": "Trainer, lr 5e-5, batch 32, 3 epochs, warm-up 6%, dynamic padding, random batches, "
+        + PRECISION,
         "train_seconds": round(run.seconds, 1),
         "dev_accuracy": round(float((predicted == truth).mean()), 4),
         "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],

@@ -20,15 +20,16 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import get_args
 
 import torch
 
-from benchmarks.bare_trainer import train_bare
+from benchmarks.bare_trainer import PRECISION, train_bare
 from benchmarks.common import device_suffix, minilm_path, write_result
 from benchmarks.sst2_data import LABELS, sst2_dataset
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
-from ft_resources.accelerator import AcceleratorResource, DeviceSettings
+from ft_resources.accelerator import AcceleratorResource, DeviceRequest, DeviceSettings, PrecisionRequest
 
 
 def bare_trainer(train, steps: int, padded: bool, out: Path, device: str) -> tuple[float, int]:
@@ -63,8 +64,8 @@ def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=6000)
     parser.add_argument("--padded-steps", type=int, default=30)
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto", help="pipeline")
+    parser.add_argument("--device", choices=get_args(DeviceRequest), default="auto")
+    parser.add_argument("--precision", choices=get_args(PrecisionRequest), default="auto", help="pipeline")
     parser.add_argument("--name", help="result file name (default: training_speed[_cuda])")
     args = parser.parse_args(argv)
     load_before = [round(x, 2) for x in os.getloadavg()]
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> Path:
             "pipeline_vs_padded_128": round(rate["pipeline"] / rate["padded_128"], 2),
             "pipeline_vs_bare_trainer_grouped": round(rate["pipeline"] / rate["bare_trainer_grouped"], 3),
             "pipeline_precision": device.precision,
-            "bare_trainer_precision": "fp32",
+            "bare_trainer_precision": PRECISION,
             "load_average_1_5_15_min": {
                 "before": load_before,
                 "after": [round(x, 2) for x in os.getloadavg()],
