@@ -14,6 +14,7 @@ from benchmarks import (
     bench_probe_rows,
     bench_serving,
     bench_sst2_quality,
+    bench_step_profile,
     bench_training_speed,
 )
 from benchmarks.common import RESULTS
@@ -28,6 +29,7 @@ STEPS = {
     "http": lambda: bench_http.main([]),
     "methods": lambda: bench_methods.main([]),
     "precision": lambda: bench_precision.main([]),
+    "step_profile": lambda: bench_step_profile.main([]),
     "defaults_bbc": lambda: bench_defaults.main(["--data", "bbc", "--epochs", "3"]),
     "defaults_sst2": lambda: bench_defaults.main(["--data", "sst2"]),
     "probe_rows": lambda: bench_probe_rows.main([]),
