@@ -15,10 +15,13 @@ Data sets (never a test split: SST-2's dev set and BBC's test split are for the 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +70,9 @@ class Variant:
     interpolations: tuple[float, ...] = ()
     hidden_dropout: float | None = None  # every dropout but the attention probabilities'; None: the model's
     probe_every_row: bool = False  # the probe reads every train row instead of probe.MAX_ROWS of them
+    # Model soup: also train from the same start (after any probe) with each of these seeds, and score
+    # the mean of every run's final weights (seed 42's run included) as one model.
+    soup_seeds: tuple[int, ...] = ()
 
 
 VARIANTS = {
@@ -98,6 +104,10 @@ VARIANTS = {
     "lr1e-4_bf16_mean_probe_avg3": Variant(bf16=True, pooling="mean", linear_probe=True, average_last=3),
     "lr1e-4_bf16_mean_probe_llrd0.8": Variant(bf16=True, pooling="mean", linear_probe=True, layer_decay=0.8),
     "lr1e-4_bf16_mean_probe_cosine": Variant(bf16=True, pooling="mean", linear_probe=True, schedule="cosine"),
+    "lr1e-4_bf16_mean_probe_soup2": Variant(bf16=True, pooling="mean", linear_probe=True, soup_seeds=(43,)),
+    "lr5e-5_bf16_mean_probe": Variant(learning_rate=5e-5, bf16=True, pooling="mean", linear_probe=True),
+    "lr1.5e-4_bf16_mean_probe": Variant(learning_rate=1.5e-4, bf16=True, pooling="mean", linear_probe=True),
+    "lr2e-4_bf16_mean_probe": Variant(learning_rate=2e-4, bf16=True, pooling="mean", linear_probe=True),
     "lr1e-4_bf16_mean_probe_every_row": Variant(
         bf16=True, pooling="mean", linear_probe=True, probe_every_row=True
     ),
@@ -277,25 +287,11 @@ def run_variant(
     set_seed(42)
     model = _model(train, n_labels, variant)
     steps = int(np.ceil(len(train) / variant.batch_size) * epochs)
-    args = training_arguments(
-        variant, out, 42, max_steps=steps, eval_strategy="steps", eval_steps=max(1, steps // evals)
-    )
-    clock = StepClock(keep_weights=variant.average_last > 0)
-    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
-    optimizer = _optimizer(model, variant)
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=train,
-        eval_dataset=tune,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=_metrics,
-        callbacks=[clock],
-        optimizers=(optimizer, None),
-    )
+    initial = copy.deepcopy(model) if variant.soup_seeds else None
     start = {name: value.detach().float().clone() for name, value in model.state_dict().items()}
     load = os.getloadavg()[0]
-    trainer.train()
+    train_from = partial(_train, train=train, tune=tune, variant=variant, steps=steps, evals=evals)
+    trainer, clock = train_from(model, out, 42)
     best = max(clock.curve, key=lambda point: point["macro_f1"])
     averaged = None
     if variant.average_last:
@@ -307,9 +303,11 @@ def run_variant(
             **_score_weights(trainer, clock, mean),
         }
     interpolated = _interpolations(trainer, clock, start, variant.interpolations)
+    soup = _soup(trainer, clock, initial, variant.soup_seeds, train_from, out) if initial else None
     return {
         "interpolated_weights": interpolated,
         "averaged_weights": averaged,
+        "soup": soup,
         "variant": asdict(variant),
         "steps": steps,
         "train_seconds": round(clock.seconds, 1),
@@ -318,6 +316,61 @@ def run_variant(
         "best": best,
         "final": clock.curve[-1],
         "curve": clock.curve,
+    }
+
+
+def _train(
+    model: torch.nn.Module,
+    out: Path,
+    seed: int,
+    *,
+    train: Dataset,
+    tune: Dataset,
+    variant: Variant,
+    steps: int,
+    evals: int,
+) -> tuple[Trainer, StepClock]:
+    set_seed(seed)
+    args = training_arguments(
+        variant, out, seed, max_steps=steps, eval_strategy="steps", eval_steps=max(1, steps // evals)
+    )
+    clock = StepClock(keep_weights=variant.average_last > 0)
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train,
+        eval_dataset=tune,
+        data_collator=DataCollatorWithPadding(AutoTokenizer.from_pretrained(minilm_path())),
+        compute_metrics=_metrics,
+        callbacks=[clock],
+        optimizers=(_optimizer(model, variant), None),
+    )
+    trainer.train()
+    return trainer, clock
+
+
+def _soup(
+    trainer: Trainer,
+    clock: StepClock,
+    initial: torch.nn.Module,
+    seeds: tuple[int, ...],
+    train_from: Callable[[torch.nn.Module, Path, int], tuple[Trainer, StepClock]],
+    out: Path,
+) -> dict:
+    """Train one more run per soup seed from ``initial``; score each alone and the mean of all finals."""
+    finals = [{name: value.detach().float().clone() for name, value in trainer.model.state_dict().items()}]
+    members = []
+    for seed in seeds:
+        member, member_clock = train_from(copy.deepcopy(initial), out / f"soup{seed}", seed)
+        finals.append({name: value.detach().float() for name, value in member.model.state_dict().items()})
+        members.append(
+            {"seed": seed, "train_seconds": round(member_clock.seconds, 1), "final": member_clock.curve[-1]}
+        )
+    mean = {name: torch.stack([weights[name] for weights in finals]).mean(0) for name in finals[0]}
+    return {
+        "members": members,
+        "train_seconds": round(clock.seconds + sum(m["train_seconds"] for m in members), 1),
+        **_score_weights(trainer, clock, mean),
     }
 
 

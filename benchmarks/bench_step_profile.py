@@ -25,11 +25,12 @@ from ft_assets.training.word_rows import UsedRowsEmbedding
 GEMMS = ("aten::mm", "aten::addmm")
 
 
-def _model(used_rows: int) -> torch.nn.Module:
+def defaults_model(used_rows: int, fast_dropout: bool = True) -> torch.nn.Module:
     model, _ = load_classifier(minilm_path(), ["0", "1"], seed=0)
     table = model.get_input_embeddings()
     model.set_input_embeddings(UsedRowsEmbedding(table, torch.arange(1, used_rows + 1).numpy()))
-    use_fast_dropout(model, model)
+    if fast_dropout:
+        use_fast_dropout(model, model)
     return model.train()
 
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--used-rows", type=int, default=11_561, help="word rows the train split uses")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
-    model = _model(args.used_rows)
+    model = defaults_model(args.used_rows)
     ids = torch.randint(1000, 20000, (args.batch_size, args.tokens))
     mask = torch.ones_like(ids)
     labels = torch.randint(0, 2, (args.batch_size,))

@@ -6,6 +6,7 @@ import os
 import sys
 
 from benchmarks import (
+    bench_compile,
     bench_data,
     bench_defaults,
     bench_http,
@@ -30,6 +31,7 @@ STEPS = {
     "methods": lambda: bench_methods.main([]),
     "precision": lambda: bench_precision.main([]),
     "step_profile": lambda: bench_step_profile.main([]),
+    "step_compile": lambda: (bench_compile.main([]), bench_compile.main(["--attention", "sdpa"])),
     "defaults_bbc": lambda: bench_defaults.main(["--data", "bbc", "--epochs", "3"]),
     "defaults_sst2": lambda: bench_defaults.main(["--data", "sst2"]),
     "probe_rows": lambda: bench_probe_rows.main([]),
