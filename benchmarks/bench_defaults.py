@@ -73,6 +73,7 @@ class Variant:
     # Model soup: also train from the same start (after any probe) with each of these seeds, and score
     # the mean of every run's final weights (seed 42's run included) as one model.
     soup_seeds: tuple[int, ...] = ()
+    grouped_by_length: bool = True  # False: random batches, as a bare Trainer draws them
 
 
 VARIANTS = {
@@ -106,6 +107,9 @@ VARIANTS = {
     "lr1e-4_bf16_mean_probe_cosine": Variant(bf16=True, pooling="mean", linear_probe=True, schedule="cosine"),
     "lr1e-4_bf16_mean_probe_soup2": Variant(bf16=True, pooling="mean", linear_probe=True, soup_seeds=(43,)),
     "lr5e-5_bf16_mean_probe": Variant(learning_rate=5e-5, bf16=True, pooling="mean", linear_probe=True),
+    "lr1e-4_bf16_mean_probe_random_batches": Variant(
+        bf16=True, pooling="mean", linear_probe=True, grouped_by_length=False
+    ),
     "lr1.5e-4_bf16_mean_probe": Variant(learning_rate=1.5e-4, bf16=True, pooling="mean", linear_probe=True),
     "lr2e-4_bf16_mean_probe": Variant(learning_rate=2e-4, bf16=True, pooling="mean", linear_probe=True),
     "lr1e-4_bf16_mean_probe_every_row": Variant(
@@ -272,7 +276,7 @@ def training_arguments(variant: Variant, out: Path, seed: int, **schedule: Any) 
         use_cpu=True,
         save_strategy="no",
         logging_strategy="no",
-        train_sampling_strategy="group_by_length",
+        train_sampling_strategy="group_by_length" if variant.grouped_by_length else "random",
         report_to=[],
         disable_tqdm=True,
         seed=seed,
