@@ -1,4 +1,4 @@
-"""`make bench`: every benchmark in turn (about 45 minutes on 2 cores; BENCH=name runs one)."""
+"""`make bench`: every benchmark in turn (about 75 minutes on 2 cores; BENCH=name runs one)."""
 
 from __future__ import annotations
 
