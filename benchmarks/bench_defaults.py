@@ -110,6 +110,10 @@ VARIANTS = {
     "lr1e-4_bf16_mean_probe_random_batches": Variant(
         bf16=True, pooling="mean", linear_probe=True, grouped_by_length=False
     ),
+    "lr1e-4_bf16_mean_probe_smooth0.1": Variant(
+        bf16=True, pooling="mean", linear_probe=True, label_smoothing=0.1
+    ),
+    "lr1e-4_bf16_mean_probe_no_warmup": Variant(bf16=True, pooling="mean", linear_probe=True, warmup=0.0),
     "lr1.5e-4_bf16_mean_probe": Variant(learning_rate=1.5e-4, bf16=True, pooling="mean", linear_probe=True),
     "lr2e-4_bf16_mean_probe": Variant(learning_rate=2e-4, bf16=True, pooling="mean", linear_probe=True),
     "lr1e-4_bf16_mean_probe_every_row": Variant(
