@@ -16,23 +16,19 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.bench_step_profile import defaults_model
+from benchmarks.bench_step_profile import defaults_model, defaults_optimizer, training_step
 from benchmarks.common import write_result
 
 
 def _stepper(model: torch.nn.Module, compiled: bool, batch_size: int) -> Callable[[int], None]:
     forward = torch.compile(model, dynamic=True) if compiled else model
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5, fused=True)
+    optimizer = defaults_optimizer(model)
 
     def step(tokens: int) -> None:
         ids = torch.randint(1000, 20000, (batch_size, tokens))
-        labels = torch.randint(0, 2, (batch_size,))
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            logits = forward(input_ids=ids, attention_mask=torch.ones_like(ids))["logits"]
-        torch.nn.functional.cross_entropy(logits.float(), labels).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad()
+        training_step(
+            model, forward, optimizer, ids, torch.ones_like(ids), torch.randint(0, 2, (batch_size,))
+        )
 
     return step
 

@@ -298,7 +298,10 @@ def run_variant(
     initial = copy.deepcopy(model) if variant.soup_seeds else None
     start = {name: value.detach().float().clone() for name, value in model.state_dict().items()}
     load = os.getloadavg()[0]
-    train_from = partial(_train, train=train, tune=tune, variant=variant, steps=steps, evals=evals)
+    collator = DataCollatorWithPadding(AutoTokenizer.from_pretrained(minilm_path()))
+    train_from = partial(
+        _train, train=train, tune=tune, collator=collator, variant=variant, steps=steps, evals=evals
+    )
     trainer, clock = train_from(model, out, 42)
     best = max(clock.curve, key=lambda point: point["macro_f1"])
     averaged = None
@@ -334,6 +337,7 @@ def _train(
     *,
     train: Dataset,
     tune: Dataset,
+    collator: DataCollatorWithPadding,
     variant: Variant,
     steps: int,
     evals: int,
@@ -348,7 +352,7 @@ def _train(
         args=args,
         train_dataset=train,
         eval_dataset=tune,
-        data_collator=DataCollatorWithPadding(AutoTokenizer.from_pretrained(minilm_path())),
+        data_collator=collator,
         compute_metrics=_metrics,
         callbacks=[clock],
         optimizers=(_optimizer(model, variant), None),

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch.profiler import ProfilerActivity, profile
@@ -32,6 +34,30 @@ def defaults_model(used_rows: int, fast_dropout: bool = True) -> torch.nn.Module
     if fast_dropout:
         use_fast_dropout(model, model)
     return model.train()
+
+
+def defaults_optimizer(model: torch.nn.Module) -> torch.optim.Optimizer:
+    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5, fused=True)
+
+
+def training_step(
+    model: torch.nn.Module,
+    forward: Callable[..., Any],
+    optimizer: torch.optim.Optimizer,
+    ids: torch.Tensor,
+    mask: torch.Tensor,
+    labels: torch.Tensor,
+    bf16: bool = True,
+) -> None:
+    """One step as the Trainer takes it: forward (through ``forward``, the model or a compiled wrapper of
+    it), loss, backward, gradient clipping, optimizer step."""
+    context = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+    with context:
+        logits = forward(input_ids=ids, attention_mask=mask)["logits"]
+    torch.nn.functional.cross_entropy(logits.float(), labels).backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad()
 
 
 def _linear_weights(model: torch.nn.Module) -> int:
@@ -55,16 +81,10 @@ def main(argv: list[str] | None = None) -> Path:
     ids = torch.randint(1000, 20000, (args.batch_size, args.tokens))
     mask = torch.ones_like(ids)
     labels = torch.randint(0, 2, (args.batch_size,))
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5, fused=True)
+    optimizer = defaults_optimizer(model)
 
     def step(bf16: bool = True) -> None:
-        context = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
-        with context:
-            logits = model(input_ids=ids, attention_mask=mask)["logits"]
-        torch.nn.functional.cross_entropy(logits.float(), labels).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad()
+        training_step(model, model, optimizer, ids, mask, labels, bf16)
 
     for _ in range(5):
         step()
