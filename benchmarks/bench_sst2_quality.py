@@ -27,7 +27,7 @@ from ft_assets.evaluation.inference import predict_split
 from ft_assets.evaluation.metrics import compute_report
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.trainer import train_classifier
-from ft_resources.accelerator import AcceleratorResource, DeviceRequest
+from ft_resources.accelerator import AcceleratorResource, DeviceRequest, PrecisionRequest
 
 # The model kept with --keep is trained at this length; bench_serving builds its bundle.json with it.
 MAX_LENGTH = 64
@@ -45,13 +45,14 @@ def main(argv: list[str] | None = None) -> Path:
     )
     parser.add_argument("--max-length", type=int, default=MAX_LENGTH)
     parser.add_argument("--device", choices=get_args(DeviceRequest), default="auto")
+    parser.add_argument("--precision", choices=get_args(PrecisionRequest), default="auto")
     parser.add_argument("--name", help="result file name (default: sst2_quality_<sentences>)")
     parser.add_argument("--keep", type=Path, help="copy the fine-tuned model folder here (for bench_serving)")
     args = parser.parse_args(argv)
     dataset = sst2_dataset(args.sentences or None, max_length=args.max_length)
     overrides = {"epochs": args.epochs, "learning_rate": args.learning_rate, "seed": args.seed}
     config = TrainConfig(**{key: value for key, value in overrides.items() if value is not None} | args.set)
-    device = AcceleratorResource(device=args.device).resolve()
+    device = AcceleratorResource(device=args.device, precision=args.precision).resolve()
     load_before = os.getloadavg()
     out = Path(tempfile.mkdtemp(prefix="bench-sst2-"))
     try:

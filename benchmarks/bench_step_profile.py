@@ -27,13 +27,13 @@ from ft_assets.training.word_rows import UsedRowsEmbedding
 GEMMS = ("aten::mm", "aten::addmm")
 
 
-def defaults_model(used_rows: int, fast_dropout: bool = True) -> torch.nn.Module:
+def defaults_model(used_rows: int, fast_dropout: bool = True, device: str = "cpu") -> torch.nn.Module:
     model, _ = load_classifier(minilm_path(), ["0", "1"], seed=0)
     table = model.get_input_embeddings()
     model.set_input_embeddings(UsedRowsEmbedding(table, torch.arange(1, used_rows + 1).numpy()))
     if fast_dropout:
         use_fast_dropout(model, model)
-    return model.train()
+    return model.to(device).train()
 
 
 def defaults_optimizer(model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -51,7 +51,7 @@ def training_step(
 ) -> None:
     """One step as the Trainer takes it: forward (through ``forward``, the model or a compiled wrapper of
     it), loss, backward, gradient clipping, optimizer step."""
-    context = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+    context = torch.autocast(ids.device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
     with context:
         logits = forward(input_ids=ids, attention_mask=mask)["logits"]
     torch.nn.functional.cross_entropy(logits.float(), labels).backward()

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import dagster as dg
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from ft_assets.training import TrainConfig, TrainOutcome, train_classifier
+from ft_assets.training.job import TrainJob
 from ft_resources.accelerator import DeviceSettings
+from ft_resources.training_launcher import TrainingLauncher
 from tests.conftest import TINY_LABELS, TINY_MODEL_TRAINING
 
 MAX_LENGTH = 32
@@ -140,3 +146,58 @@ def baseline_run(tiny_dataset, tiny_model_dir: Path, tmp_path_factory: pytest.Te
         log,
     )
     return Run(outcome, log, root / "model", root / "checkpoints")
+
+
+@pytest.fixture(scope="session")
+def no_dropout_model(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny BERT without dropout, for runs that must agree with each other: dropout draws differ per
+    rank and per device, so they would make two runs differ by chance alone."""
+    target = tmp_path_factory.mktemp("tiny-no-dropout") / "model"
+    shutil.copytree(tiny_model_dir, target)
+    config = json.loads((target / "config.json").read_text())
+    config.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    (target / "config.json").write_text(json.dumps(config))
+    return target
+
+
+def launcher_job(
+    root: Path,
+    dataset_dir: Path,
+    model: Path,
+    *,
+    epochs: int,
+    batch_size: int,
+    eval_batch_size: int,
+    accelerator: dict[str, str] | None = None,
+) -> TrainJob:
+    """A TrainJob of the tiny settings; by default on CPU in fp32, the numerics of ``CPU``."""
+    return TrainJob(
+        dataset_path=str(dataset_dir),
+        label_names=TINY_LABELS,
+        base_model=str(model),
+        config=tiny_config(
+            epochs=epochs, batch_size=batch_size, eval_batch_size=eval_batch_size
+        ).model_dump(),
+        accelerator=accelerator or {"device": "cpu", "precision": CPU.precision},
+        output_dir=str(root / "model"),
+        checkpoint_dir=str(root / "checkpoints"),
+    )
+
+
+def launch(job: TrainJob, launcher: TrainingLauncher) -> tuple[dict[str, Any], list[str]]:
+    """Materialize an asset that launches ``job``; return its metadata and the run's log lines."""
+
+    # Unannotated context: this module's postponed annotations would hand dagster a string it rejects.
+    @dg.asset
+    def trained(context, training_launcher: TrainingLauncher) -> dg.MaterializeResult:
+        invocation = training_launcher.run(context, job)
+        [outcome] = invocation.get_custom_messages()
+        result = invocation.get_materialize_result()
+        return dg.MaterializeResult(metadata={**result.metadata, "outcome": dg.MetadataValue.json(outcome)})
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([trained], instance=instance, resources={"training_launcher": launcher})
+        assert result.success
+        [event] = result.asset_materializations_for_node("trained")
+        lines = [record.user_message for record in instance.all_logs(result.run_id)]
+    return {name: value.value for name, value in event.metadata.items()}, lines

@@ -5,68 +5,17 @@ Both see every train row once per step: one process in a batch of 42, each of 2 
 they report, the validation metrics and the weights; only rank 0 reports to Dagster.
 """
 
-import json
-import shutil
 from pathlib import Path
-from typing import Any
 
-import dagster as dg
 import pytest
 
 from ft_assets.training import train_classifier
-from ft_assets.training.job import TrainJob
 from ft_resources.training_launcher import TrainingLauncher
 from tests.conftest import TINY_LABELS
-from tests.training.conftest import CPU, LogCapture, tiny_config, weights
+from tests.training.conftest import CPU, LogCapture, launch, launcher_job, tiny_config, weights
 
 TRAIN_ROWS = 42
 EPOCHS = 2
-
-
-@pytest.fixture(scope="module")
-def no_dropout_model(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Dropout draws differ per rank, so it would make the two runs differ by chance alone.
-    target = tmp_path_factory.mktemp("tiny-no-dropout") / "model"
-    shutil.copytree(tiny_model_dir, target)
-    config = json.loads((target / "config.json").read_text())
-    config.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    (target / "config.json").write_text(json.dumps(config))
-    return target
-
-
-def _job(root: Path, dataset_dir: Path, model: Path, batch_size: int, eval_batch_size: int) -> TrainJob:
-    return TrainJob(
-        dataset_path=str(dataset_dir),
-        label_names=TINY_LABELS,
-        base_model=str(model),
-        config=tiny_config(
-            epochs=EPOCHS, batch_size=batch_size, eval_batch_size=eval_batch_size
-        ).model_dump(),
-        # The same numerics as the single-process run (CPU, fp32): the test is about ranks, not precision.
-        accelerator={"device": "cpu", "precision": CPU.precision},
-        output_dir=str(root / "model"),
-        checkpoint_dir=str(root / "checkpoints"),
-    )
-
-
-def _launch(job: TrainJob, launcher: TrainingLauncher) -> tuple[dict[str, Any], list[str]]:
-    """Materialize an asset that launches ``job``; return its metadata and the run's log lines."""
-
-    @dg.asset
-    def trained(
-        context: dg.AssetExecutionContext, training_launcher: TrainingLauncher
-    ) -> dg.MaterializeResult:
-        invocation = training_launcher.run(context, job)
-        [outcome] = invocation.get_custom_messages()
-        result = invocation.get_materialize_result()
-        return dg.MaterializeResult(metadata={**result.metadata, "outcome": dg.MetadataValue.json(outcome)})
-
-    with dg.instance_for_test() as instance:
-        result = dg.materialize([trained], instance=instance, resources={"training_launcher": launcher})
-        assert result.success
-        [event] = result.asset_materializations_for_node("trained")
-        lines = [record.user_message for record in instance.all_logs(result.run_id)]
-    return {name: value.value for name, value in event.metadata.items()}, lines
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +26,11 @@ def runs(tiny_dataset, no_dropout_model: Path, tmp_path_factory: pytest.TempPath
     assert len(tiny_dataset["train"]) == TRAIN_ROWS
     # Validation (12 rows) in batches of 5 per rank: rank 0 gets rows 0-4 and 10-11, rank 1 rows 5-9 and
     # a last batch padded with repeated rows. Per-batch means would count those rows (1 % off here).
-    ddp_job = _job(root / "ddp", dataset_dir, no_dropout_model, TRAIN_ROWS // 2, eval_batch_size=5)
-    ddp, lines = _launch(ddp_job, TrainingLauncher(mode="torchrun", nproc_per_node=2))
+    ddp_job = launcher_job(
+        root / "ddp", dataset_dir, no_dropout_model,
+        epochs=EPOCHS, batch_size=TRAIN_ROWS // 2, eval_batch_size=5,
+    )  # fmt: skip
+    ddp, lines = launch(ddp_job, TrainingLauncher(mode="torchrun", nproc_per_node=2))
     single = train_classifier(
         tiny_dataset, TINY_LABELS, no_dropout_model, tiny_config(epochs=EPOCHS, batch_size=TRAIN_ROWS), CPU,
         root / "single" / "model", root / "single" / "checkpoints", LogCapture(),
@@ -129,8 +81,10 @@ def test_ranks_follow_one_time_budget_plan(tiny_dataset, no_dropout_model: Path,
     step), so both ranks end at step 1 together instead of one waiting for the other."""
     dataset_dir = tmp_path / "dataset"
     tiny_dataset.save_to_disk(str(dataset_dir))
-    job = _job(tmp_path, dataset_dir, no_dropout_model, TRAIN_ROWS // 2, eval_batch_size=5)
+    job = launcher_job(
+        tmp_path, dataset_dir, no_dropout_model, epochs=EPOCHS, batch_size=TRAIN_ROWS // 2, eval_batch_size=5
+    )
     job = job.model_copy(update={"config": {**job.config, "epochs": 3, "max_train_seconds": 1e-6}})
-    ddp, _ = _launch(job, TrainingLauncher(mode="torchrun", nproc_per_node=2))
+    ddp, _ = launch(job, TrainingLauncher(mode="torchrun", nproc_per_node=2))
     assert ddp["world_size"] == 2 and ddp["ranks_in_sync"] is True
     assert ddp["outcome"]["summary"]["global_step"] == 1
