@@ -7,6 +7,7 @@ import sys
 
 from benchmarks import (
     bench_compile,
+    bench_cuda_step,
     bench_data,
     bench_defaults,
     bench_http,
@@ -44,6 +45,7 @@ STEPS = {
     "sst2_6000_cuda": lambda: bench_sst2_quality.main(["--device", "cuda", "--bare-trainer"]),
     "sst2_full_cuda": lambda: bench_sst2_quality.main(["--device", "cuda", "--sentences", "0"]),
     "training_speed_cuda": lambda: bench_training_speed.main(["--device", "cuda", "--sentences", "30000"]),
+    "step_profile_cuda": lambda: bench_cuda_step.main([]),
 }
 # `make bench` on a CPU-only machine runs the others.
 DEFAULT = [name for name in STEPS if not name.endswith("_cuda")]
