@@ -51,10 +51,11 @@ def train_bare(
     padded_to: int | None = None,
     num_labels: int = 2,
     device: str = "cpu",
+    seed: int = 42,
 ) -> BareRun:
     """Dynamic padding unless `padded_to`; random batches unless `group_by_length`; no evaluation; PRECISION
     on every device."""
-    set_seed(42)
+    set_seed(seed)
     model = AutoModelForSequenceClassification.from_pretrained(
         minilm_path(), num_labels=num_labels, use_safetensors=True
     )
@@ -78,8 +79,8 @@ def train_bare(
         report_to=[],
         disable_tqdm=True,
         use_cpu=device == "cpu",
-        seed=42,
-        data_seed=42,
+        seed=seed,
+        data_seed=seed,
         logging_steps=1000,
         train_sampling_strategy="group_by_length" if group_by_length else "random",
     )

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--sentences", type=int, default=6000, help="0 = the whole train file")
     parser.add_argument("--epochs", type=int, help="default: TrainConfig's")
     parser.add_argument("--learning-rate", type=float, help="default: TrainConfig's")
-    parser.add_argument("--seed", type=int, help="training seed (head, dropout, order)")
+    parser.add_argument("--seed", type=int, help="training seed (head, dropout, order), of both runs")
     parser.add_argument("--set", type=json.loads, default={}, help='more TrainConfig fields: {"k": v}')
     parser.add_argument(
         "--bare-trainer", action="store_true", help="also train the bare Trainer, side by side"
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> Path:
             shutil.rmtree(args.keep, ignore_errors=True)
             shutil.copytree(outcome.model_dir, args.keep)
         load_after = os.getloadavg()
-        bare = _bare_trainer(dataset, out / "bare", device.device) if args.bare_trainer else None
+        bare = _bare_trainer(dataset, out / "bare", device.device, config.seed) if args.bare_trainer else None
     finally:
         shutil.rmtree(out, ignore_errors=True)
     report = compute_report(
@@ -111,14 +111,16 @@ def main(argv: list[str] | None = None) -> Path:
     )
 
 
-def _bare_trainer(dataset, out: Path, device: str) -> dict:
+def _bare_trainer(dataset, out: Path, device: str, seed: int) -> dict:
+    """The bare Trainer with the pipeline run's training seed, so seed studies compare like with like."""
     load_before = os.getloadavg()[0]
-    run = train_bare(dataset["train"], out, learning_rate=5e-5, epochs=3, device=device)
+    run = train_bare(dataset["train"], out, learning_rate=5e-5, epochs=3, device=device, seed=seed)
     predicted = predict_ids(run, dataset["test"])
     truth = np.asarray(dataset["test"]["labels"])
     return {
         "recipe": "Trainer, lr 5e-5, batch 32, 3 epochs, warm-up 6%, dynamic padding, random batches, "
         + PRECISION,
+        "seed": seed,
         "train_seconds": round(run.seconds, 1),
         "dev_accuracy": round(float((predicted == truth).mean()), 4),
         "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
