@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 from datasets import Dataset
 from sklearn.metrics import accuracy_score, f1_score
+from torch.nn import functional
 from transformers import (
     AutoTokenizer,
     DataCollatorWithPadding,
@@ -74,6 +75,8 @@ class Variant:
     # the mean of every run's final weights (seed 42's run included) as one model.
     soup_seeds: tuple[int, ...] = ()
     grouped_by_length: bool = True  # False: random batches, as a bare Trainer draws them
+    # R-Drop: every batch twice through the model (two dropout draws), loss + this x their symmetric KL
+    consistency: float = 0.0
 
 
 VARIANTS = {
@@ -114,6 +117,7 @@ VARIANTS = {
         bf16=True, pooling="mean", linear_probe=True, label_smoothing=0.1
     ),
     "lr1e-4_bf16_mean_probe_no_warmup": Variant(bf16=True, pooling="mean", linear_probe=True, warmup=0.0),
+    "lr1e-4_bf16_mean_probe_rdrop1": Variant(bf16=True, pooling="mean", linear_probe=True, consistency=1.0),
     "lr1.5e-4_bf16_mean_probe": Variant(learning_rate=1.5e-4, bf16=True, pooling="mean", linear_probe=True),
     "lr2e-4_bf16_mean_probe": Variant(learning_rate=2e-4, bf16=True, pooling="mean", linear_probe=True),
     "lr1e-4_bf16_mean_probe_every_row": Variant(
@@ -347,7 +351,10 @@ def _train(
         variant, out, seed, max_steps=steps, eval_strategy="steps", eval_steps=max(1, steps // evals)
     )
     clock = StepClock(keep_weights=variant.average_last > 0)
-    trainer = Trainer(
+    trainer_class = Trainer
+    if variant.consistency:
+        trainer_class = partial(ConsistencyTrainer, weight=variant.consistency)
+    trainer = trainer_class(
         model=model,
         args=args,
         train_dataset=train,
@@ -359,6 +366,34 @@ def _train(
     )
     trainer.train()
     return trainer, clock
+
+
+class ConsistencyTrainer(Trainer):
+    """R-Drop (Liang et al., 2021): in training, each batch goes through the model twice in one doubled
+    batch, so dropout draws two masks per row; the loss is the two cross-entropies' mean plus ``weight``
+    times the symmetric KL divergence between the two predictions. Evaluation is the plain Trainer's."""
+
+    def __init__(self, *args: Any, weight: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.weight = weight
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if not model.training:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        inputs = dict(inputs)
+        labels = inputs.pop("labels")
+        doubled = {name: torch.cat([value, value]) for name, value in inputs.items()}
+        first, second = model(**doubled)["logits"].float().chunk(2)
+        cross_entropy = (
+            functional.cross_entropy(first, labels) + functional.cross_entropy(second, labels)
+        ) / 2
+        log_first, log_second = functional.log_softmax(first, -1), functional.log_softmax(second, -1)
+        divergence = (
+            functional.kl_div(log_first, log_second, reduction="batchmean", log_target=True)
+            + functional.kl_div(log_second, log_first, reduction="batchmean", log_target=True)
+        ) / 2
+        loss = cross_entropy + self.weight * divergence
+        return (loss, {"logits": first}) if return_outputs else loss
 
 
 def _soup(
