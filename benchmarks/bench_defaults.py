@@ -77,6 +77,7 @@ class Variant:
     grouped_by_length: bool = True  # False: random batches, as a bare Trainer draws them
     # R-Drop: every batch twice through the model (two dropout draws), loss + this x their symmetric KL
     consistency: float = 0.0
+    weight_decay: float = 0.01  # AdamW's decoupled decay; TrainConfig's default
 
 
 VARIANTS = {
@@ -118,6 +119,8 @@ VARIANTS = {
     ),
     "lr1e-4_bf16_mean_probe_no_warmup": Variant(bf16=True, pooling="mean", linear_probe=True, warmup=0.0),
     "lr1e-4_bf16_mean_probe_rdrop1": Variant(bf16=True, pooling="mean", linear_probe=True, consistency=1.0),
+    "lr1e-4_bf16_mean_probe_wd0": Variant(bf16=True, pooling="mean", linear_probe=True, weight_decay=0.0),
+    "lr1e-4_bf16_mean_probe_wd0.1": Variant(bf16=True, pooling="mean", linear_probe=True, weight_decay=0.1),
     "lr1.5e-4_bf16_mean_probe": Variant(learning_rate=1.5e-4, bf16=True, pooling="mean", linear_probe=True),
     "lr2e-4_bf16_mean_probe": Variant(learning_rate=2e-4, bf16=True, pooling="mean", linear_probe=True),
     "lr1e-4_bf16_mean_probe_every_row": Variant(
@@ -263,7 +266,7 @@ def _optimizer(model, variant: Variant):
         groups.setdefault((lr, no_decay), []).append(parameter)
     return torch.optim.AdamW(
         [
-            {"params": params, "lr": lr, "weight_decay": 0.0 if no_decay else 0.01}
+            {"params": params, "lr": lr, "weight_decay": 0.0 if no_decay else variant.weight_decay}
             for (lr, no_decay), params in groups.items()
         ]
     )
@@ -277,7 +280,7 @@ def training_arguments(variant: Variant, out: Path, seed: int, **schedule: Any) 
         per_device_eval_batch_size=128,
         learning_rate=variant.learning_rate,
         warmup_steps=variant.warmup,
-        weight_decay=0.01,
+        weight_decay=variant.weight_decay,
         lr_scheduler_type=variant.schedule,
         label_smoothing_factor=variant.label_smoothing,
         bf16=variant.bf16,
