@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> Path:
                 key = f"{mode}_{precision}" if args.compile else precision
                 results.setdefault(shape, {})[key] = {**figures, "first_step_ms": round(first_ms, 1)}
                 print(shape, key, results[shape][key], flush=True)
+    # Back to torch's defaults for whatever runs next in this process.
     torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = True
     return write_result(
         args.name or ("cuda_step" if args.device == "cuda" else "cuda_step_smoke_cpu"),
         {

@@ -174,6 +174,11 @@ def _model(train: Dataset, n_labels: int, variant: Variant) -> torch.nn.Module:
     return trained
 
 
+def float_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A float32 copy of the model's weights, detached from the training that goes on changing them."""
+    return {name: value.detach().float().clone() for name, value in model.state_dict().items()}
+
+
 @dataclass
 class StepClock(TrainerCallback):
     """Seconds spent inside training steps; evaluation between steps is not counted."""
@@ -192,8 +197,7 @@ class StepClock(TrainerCallback):
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         if self.keep_weights and "model" in kwargs:
-            weights = kwargs["model"].state_dict()
-            self.snapshots[state.global_step] = {k: v.detach().float().clone() for k, v in weights.items()}
+            self.snapshots[state.global_step] = float_weights(kwargs["model"])
         self.curve.append(
             {
                 "step": state.global_step,
@@ -303,7 +307,7 @@ def run_variant(
     model = _model(train, n_labels, variant)
     steps = int(np.ceil(len(train) / variant.batch_size) * epochs)
     initial = copy.deepcopy(model) if variant.soup_seeds else None
-    start = {name: value.detach().float().clone() for name, value in model.state_dict().items()}
+    start = float_weights(model)
     load = os.getloadavg()[0]
     collator = DataCollatorWithPadding(AutoTokenizer.from_pretrained(minilm_path()))
     train_from = partial(
@@ -408,11 +412,11 @@ def _soup(
     out: Path,
 ) -> dict:
     """Train one more run per soup seed from ``initial``; score each alone and the mean of all finals."""
-    finals = [{name: value.detach().float().clone() for name, value in trainer.model.state_dict().items()}]
+    finals = [float_weights(trainer.model)]
     members = []
     for seed in seeds:
         member, member_clock = train_from(copy.deepcopy(initial), out / f"soup{seed}", seed)
-        finals.append({name: value.detach().float() for name, value in member.model.state_dict().items()})
+        finals.append(float_weights(member.model))
         members.append(
             {"seed": seed, "train_seconds": round(member_clock.seconds, 1), "final": member_clock.curve[-1]}
         )
@@ -428,7 +432,7 @@ def _interpolations(
     trainer: Trainer, clock: StepClock, start: dict[str, torch.Tensor], weights: tuple[float, ...]
 ) -> dict[str, dict[str, float]]:
     """Scores of the weights interpolated between the start (after any probe) and the end of training."""
-    final = {name: value.detach().float() for name, value in trainer.model.state_dict().items()}
+    final = float_weights(trainer.model)
     return {
         str(weight): _score_weights(
             trainer, clock, {name: (1 - weight) * start[name] + weight * final[name] for name in final}
