@@ -1,12 +1,13 @@
 """batch_predictions: the production bundle applied to unlabeled files in the inbox."""
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pandas as pd
-from ft_serving.predict_cli import InputError, read_file
+from ft_serving.predict_cli import InputError, parse_input, read_input_bytes
 from pydantic import Field
 
 from ft_assets.assets.metadata import class_counts, counts_md
@@ -30,22 +31,32 @@ def inbox_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in INBOX_SUFFIXES)
 
 
+def files_version(digests: Iterable[tuple[str, bytes]]) -> str:
+    """Hash of (name relative to the inbox, SHA-256 of its bytes) pairs, in inbox_files' order."""
+    combined = hashlib.sha256()
+    for name, digest in digests:
+        combined.update(name.encode())
+        combined.update(digest)
+    return combined.hexdigest()[:16]
+
+
 def inbox_version(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in inbox_files(folder):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:16]
+    """The version of the inbox as it is now: what the sensor compares with the last scored version."""
+    return files_version(
+        (path.relative_to(folder).as_posix(), hashlib.sha256(path.read_bytes()).digest())
+        for path in inbox_files(folder)
+    )
 
 
 @dg.asset(
     group_name="serving",
     kinds={"onnx", "parquet"},
-    code_version="1",
+    code_version="2",  # 2: source_line is the line in the file; blank JSONL lines are scored, not dropped
     description=(
         "Every text in the inbox folder (FT_INBOX_DIR, default data/inbox) scored by the production bundle "
-        "that production_model recorded, without torch: text, label, score, one probability column per "
-        "class and the model version, as Parquet."
+        "that production_model recorded, without torch: source file and line (where the text starts in "
+        "the file), text, label, score, one probability column per class and the model version, as "
+        "Parquet. The data version hashes the bytes that were scored."
     ),
 )
 def batch_predictions(
@@ -57,14 +68,20 @@ def batch_predictions(
 ) -> dg.Output[pd.DataFrame]:
     folder = Path(config.inbox_dir or settings.inbox_dir())
     rows: list[dict[str, Any]] = []
+    scored: list[tuple[str, bytes]] = []
     try:
         for path in inbox_files(folder):
-            source = path.relative_to(folder).as_posix()
+            # Each file is read once: the rows and the data version come from the same bytes, so a file
+            # rewritten while the model runs cannot be recorded under a version it was not scored at.
+            source, data = path.relative_to(folder).as_posix(), read_input_bytes(path)
+            scored.append((source, hashlib.sha256(data).digest()))
             rows += [
-                {"source_file": source, "source_line": i, "text": t} for i, t in enumerate(read_file(path), 1)
+                {"source_file": source, "source_line": item.line, "text": item.text}
+                for item in parse_input(data, path)
             ]
     except InputError as exc:
         raise dg.Failure(description=str(exc)) from exc
+    version = files_version(scored)
     model = classifier.load(artifact_store.local_path(production_model["path"]))
     predictions = model.predict([r["text"] for r in rows], batch_size=classifier.batch_size)
     frame = pd.DataFrame(rows, columns=["source_file", "source_line", "text"])
@@ -77,7 +94,7 @@ def batch_predictions(
     context.log.info(f"scored {len(frame):,} inbox texts with model {model.model_version}")
     return dg.Output(
         frame,
-        data_version=dg.DataVersion(f"{inbox_version(folder)}-{model.model_version}"),
+        data_version=dg.DataVersion(f"{version}-{model.model_version}"),
         metadata={
             "row_count": dg.MetadataValue.int(len(frame)),
             "files": dg.MetadataValue.int(frame["source_file"].nunique()),

@@ -76,6 +76,7 @@ def read_bytes(name: str, data: bytes, options: ReadOptions) -> Records:
         return _parquet(name, data, options)
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(f"{name}: unsupported file type {suffix!r}; use one of {SUPPORTED_SUFFIXES}")
+    _check_encoding(name, options.encoding)
     lines, encoding = _split_lines(name, data, options.encoding)
     options = ReadOptions(options.text, options.label, encoding, options.tsv_quoting)
     if not any(line.strip() for line in lines):
@@ -99,14 +100,28 @@ def _split_lines(name: str, data: bytes, encoding: str) -> tuple[list[bytes], st
     return data.splitlines(), encoding
 
 
+def _check_encoding(name: str, encoding: str) -> None:
+    """Refuse an unknown or non-text codec once, naming the file, before any line is decoded with it."""
+    try:
+        # Not b"": decoding empty bytes skips the codec lookup. LookupError: an unknown name, or a bytes
+        # codec such as rot13.
+        b"a".decode(encoding)
+    except LookupError as exc:
+        raise IngestError(
+            f"{name}: cannot decode with encoding {encoding!r} ({exc}); "
+            "set the encoding to a text codec such as 'utf-8' or 'cp1252'"
+        ) from exc
+    except UnicodeError:
+        pass  # a real text codec that cannot decode this one byte (UTF-16, say)
+
+
 def _decode(raw: bytes, encoding: str) -> tuple[str | None, str | None]:
+    """The line, or why it is not text; `encoding` was checked by _check_encoding."""
     try:
         return raw.decode(encoding), None
     except UnicodeDecodeError as exc:
         byte = raw[exc.start : exc.start + 1].hex()
         return None, f"not valid {encoding} (byte 0x{byte} at column {exc.start + 1}); set the encoding"
-    except LookupError as exc:
-        raise IngestError(f"unknown encoding {encoding!r}") from exc
 
 
 def _column(header: list[str], wanted: str) -> int | None:
@@ -117,7 +132,8 @@ def _column(header: list[str], wanted: str) -> int | None:
     return loose[0] if len(loose) == 1 else None
 
 
-def _columns(name: str, header: list[str], options: ReadOptions, delimiter: str) -> tuple[int, int]:
+def _columns(where: str, header: list[str], options: ReadOptions, delimiter: str) -> tuple[int, int]:
+    """`where` names the file, and the header's line for a delimited file, in an error."""
     found = {wanted: _column(header, wanted) for wanted in (options.text, options.label)}
     missing = [wanted for wanted, index in found.items() if index is None]
     if not missing:
@@ -127,7 +143,7 @@ def _columns(name: str, header: list[str], options: ReadOptions, delimiter: str)
         if other != delimiter and len(header) == 1 and other in header[0]:
             hint = f"; the header looks {word}-delimited, so the file's extension or delimiter is wrong"
     raise IngestError(
-        f"{name}: line 1: missing or ambiguous column(s) {missing} (found {header}); "
+        f"{where}: missing or ambiguous column(s) {missing} (found {header}); "
         f"set the column mapping (text_column/label_column) to match{hint}"
     )
 
@@ -140,13 +156,19 @@ def _delimited(name: str, lines: list[bytes], options: ReadOptions, delimiter: s
         raise IngestError(f"{name}: line {first + 1}: header is {error}")
     if header_text.strip().lower().startswith("sep=") and len(header_text.strip()) == 5:
         delimiter = header_text.strip()[4]  # Excel's delimiter hint line
+        hint_line = first + 1
         first = next((i for i in range(first + 1, len(lines)) if lines[i].strip()), len(lines))
-        header_text = (_decode(lines[first], options.encoding)[0] or "") if first < len(lines) else ""
+        if first == len(lines):
+            raise IngestError(f"{name}: line {hint_line}: a 'sep=' line with no header after it")
+        # The real header can be undecodable too: say so, rather than report its columns as missing.
+        header_text, error = _decode(lines[first], options.encoding)
+        if header_text is None:
+            raise IngestError(f"{name}: line {first + 1}: header is {error}")
     try:
         header = [cell.strip() for cell in _fields([header_text], delimiter, quoting)]
     except csv.Error as exc:
         raise IngestError(f"{name}: line {first + 1}: header has a quote problem: {exc}") from exc
-    text_at, label_at = _columns(name, header, options, delimiter)
+    text_at, label_at = _columns(f"{name}: line {first + 1}", header, options, delimiter)
     out.lines = len(lines) - first - 1
     i = first + 1
     while i < len(lines):

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from ft_serving.classifier import BundleError, OnnxClassifier, Prediction
 from ft_serving.locations import production_dir
@@ -26,15 +27,29 @@ class InputError(ValueError):
     """Unreadable input; the message names the source and, where known, the line."""
 
 
+class SourceText(NamedTuple):
+    """A text to classify and the 1-based line of its file where it starts (a CSV record's first line)."""
+
+    line: int
+    text: str
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ft-predict",
         description="Classify texts with an ONNX bundle. Reads standard input lines when given no "
-        "TEXT and no --file. Every input line gets one output line; a blank line is classified as empty "
-        "text (the model's answer with no words), so output stays aligned with input.",
+        "TEXT and no --file. Every line of standard input, a .txt or a .jsonl gets one output line; a blank "
+        "line is classified as empty text (the model's answer with no words), so output stays aligned with "
+        "input. A .csv gets one output line per record (the header and blank lines are not records). A "
+        "malformed line (invalid UTF-8 or JSON, a CSV row whose field count differs from the header's, a "
+        "quote never closed) stops ft-predict before any output, naming the file and line.",
     )
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
-    parser.add_argument("--file", type=Path, help=".txt (a text a line), .csv (a 'text' column), .jsonl")
+    parser.add_argument(
+        "--file",
+        type=Path,
+        help=".txt (a text a line), .csv (a 'text' column), .jsonl (an object with a string 'text' a line)",
+    )
     parser.add_argument("--model", type=Path, default=None, help="bundle directory (default: production)")
     parser.add_argument("--int8", action="store_true", help="use model.int8.onnx")
     parser.add_argument("--batch-size", type=_positive_int, default=32, help="texts per inference call")
@@ -64,31 +79,76 @@ def split_lines(text: str) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def read_file(path: Path) -> list[str]:
+def read_input_bytes(path: Path) -> bytes:
     try:
-        content = decode_utf8(path.read_bytes(), str(path))
+        return path.read_bytes()
     except OSError as error:
         raise InputError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def parse_input(data: bytes, path: Path) -> list[SourceText]:
+    """The texts of a file's bytes, by its suffix. Takes bytes so a caller can hash what it parsed."""
+    content = decode_utf8(data, str(path))
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _csv_texts(content, path)
+    lines = enumerate(split_lines(content), 1)
     if suffix == ".jsonl":
-        return [_jsonl_text(line, path, n) for n, line in enumerate(split_lines(content), 1) if line.strip()]
-    return split_lines(content)
+        return [SourceText(n, _jsonl_text(line, path, n)) for n, line in lines]
+    return [SourceText(n, line) for n, line in lines]
 
 
-def _csv_texts(content: str, path: Path) -> list[str]:
-    reader = csv.DictReader(io.StringIO(content, newline=""))
+def read_file(path: Path) -> list[SourceText]:
+    return parse_input(read_input_bytes(path), path)
+
+
+def _csv_texts(content: str, path: Path) -> list[SourceText]:
+    # strict: a quote left open raises instead of taking the rest of the file into one field, and text
+    # after a closing quote ("a" b) is an error rather than glued on.
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
+    header: list[str] | None = None
+    column = 0
+    texts: list[SourceText] = []
+    start = 1  # the line the record being read starts on; line_num is where it ended
     try:
-        if "text" not in (reader.fieldnames or []):
-            raise InputError(f"{path}: no 'text' column (columns: {reader.fieldnames})")
-        # A short row leaves the field as None: classify it as empty text rather than fail.
-        return [row["text"] or "" for row in reader]
+        for row in reader:
+            line, start = start, reader.line_num + 1
+            if not row:  # a blank line is no record in CSV (nor in the ingest reader)
+                continue
+            if header is None:
+                header, column = row, _text_column(row, path, line)
+                continue
+            if len(row) != len(header):
+                # A short row used to read as empty text and extra fields were dropped: both hide a
+                # broken row (an unquoted comma in a text, a lost field) behind a plausible answer.
+                hint = "; quote a text that holds a comma" if len(row) > len(header) else ""
+                raise InputError(
+                    f"{path}: line {line} has {len(row)} field{'s' * (len(row) != 1)}, "
+                    f"the header {len(header)}{hint}"
+                )
+            texts.append(SourceText(line, row[column]))
     except csv.Error as error:
-        raise InputError(f"{path}: line {reader.line_num} is not valid CSV ({error})") from None
+        if "unexpected end of data" in str(error):
+            raise InputError(f"{path}: line {start}: a quoted field is never closed") from None
+        raise InputError(f"{path}: line {start} is not valid CSV ({error})") from None
+    if header is None:
+        raise InputError(f"{path}: no 'text' column (columns: [])")
+    return texts
+
+
+def _text_column(header: list[str], path: Path, line: int) -> int:
+    count = header.count("text")
+    if count == 0:
+        raise InputError(f"{path}: no 'text' column (columns: {header})")
+    if count > 1:
+        raise InputError(f"{path}: line {line}: {count} 'text' columns (columns: {header})")
+    return header.index("text")
 
 
 def _jsonl_text(line: str, path: Path, number: int) -> str:
+    if not line.strip():
+        # Classified as empty text, as a blank .txt line is: one output per input line, none lost.
+        return ""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
@@ -144,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     _utf8_stdout()
     try:
         if args.file is not None:
-            texts = [*check_arguments(args.texts), *read_file(args.file)]
+            texts = [*check_arguments(args.texts), *(item.text for item in read_file(args.file))]
         else:
             texts = check_arguments(args.texts) if args.texts else read_stdin()
         classifier = OnnxClassifier(args.model or production_dir(), int8=args.int8, threads=args.threads)

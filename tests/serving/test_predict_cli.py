@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ft_serving.predict_cli import main
+from ft_serving.predict_cli import InputError, main, read_file
 from ft_serving.production import POINTER_PATH
 
 from ft_assets.promotion.registry import Registry
@@ -38,22 +38,38 @@ def test_texts_as_arguments(bundle_dir: Path, capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.parametrize(
-    ("name", "content"),
+    ("name", "content", "expected"),
     [
-        ("in.txt", "first text\r\n\nthird text after a blank line\n"),
-        ("in.csv", 'id,text\n1,first text\n2,""\n3,"third text, after a blank line"\n'),
-        ("in.jsonl", '{"text": "first text"}\n{"text": ""}\n\n{"text": "third", "id": 3}\n'),
+        (
+            "in.txt",
+            "first text\r\n\nthird text after a blank line\n",
+            ["first text", "", "third text after a blank line"],
+        ),
+        (
+            "in.csv",
+            'id,text\n1,first text\n2,""\n3,"third, after a blank"\n',
+            ["first text", "", "third, after a blank"],
+        ),
+        # A blank JSONL line is an empty text, as in .txt: one output per input line.
+        (
+            "in.jsonl",
+            '{"text": "first text"}\n{"text": ""}\n\n{"text": "third", "id": 3}\n',
+            ["first text", "", "", "third"],
+        ),
     ],
 )
 def test_file_formats(
-    name: str, content: str, bundle_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    name: str,
+    content: str,
+    expected: list[str],
+    bundle_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     assert main(["--model", str(bundle_dir), "--file", str(path), "--batch-size", "2"]) == 0
-    texts = [r["text"] for r in _records(capsys.readouterr().out)]
-    assert len(texts) == 3
-    assert texts[0] == "first text" and texts[1] == ""
+    assert [r["text"] for r in _records(capsys.readouterr().out)] == expected
 
 
 def test_invalid_utf8_names_file_and_line(
@@ -160,3 +176,68 @@ def test_serving_never_imports_torch_or_transformers(bundle_dir: Path) -> None:
     result = _run([sys.executable, "-c", script])
     assert result.returncode == 0, result.stderr.decode()
     assert "LOADED []" in result.stdout.decode()
+
+
+# Reading input files: unit tests of the reader, no bundle needed. Each text comes with the 1-based line of
+# the file where it starts, so ft-predict and batch_predictions can both point back at the source.
+
+
+def _read(tmp_path: Path, name: str, content: bytes) -> list[tuple[int, str]]:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return [tuple(item) for item in read_file(path)]
+
+
+def test_txt_lines_are_numbered_and_blank_lines_kept(tmp_path: Path) -> None:
+    assert _read(tmp_path, "in.txt", b"one\r\n\n  \nfour") == [(1, "one"), (2, ""), (3, "  "), (4, "four")]
+
+
+def test_blank_jsonl_lines_are_empty_texts_like_blank_txt_lines(tmp_path: Path) -> None:
+    content = b'{"text": "first"}\n\n{"text": "third"}\n   \n{"text": ""}\n'
+    assert _read(tmp_path, "in.jsonl", content) == [(1, "first"), (2, ""), (3, "third"), (4, ""), (5, "")]
+
+
+def test_csv_records_carry_the_line_they_start_on(tmp_path: Path) -> None:
+    content = b'id,text\r\n1,first\r\n\r\n2,"two\nlines, quoted"\n3,""\n4,last\n'
+    assert _read(tmp_path, "in.csv", content) == [
+        (2, "first"),
+        (4, "two\nlines, quoted"),
+        (6, ""),
+        (7, "last"),
+    ]
+
+
+def test_csv_with_a_bom_and_only_a_text_column(tmp_path: Path) -> None:
+    assert _read(tmp_path, "in.csv", b'\xef\xbb\xbftext\n""\nhello\n') == [(2, ""), (3, "hello")]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"id,text\n1,fine\n2\n", "line 3 has 1 field, the header 2"),
+        (b"id,text\n1,fine\n2,hello, world\n", "line 3 has 3 fields, the header 2"),
+        (b'id,text\n1,fine\n2,"never closed\n3,lost\n', "line 3: a quoted field is never closed"),
+        (b'id,text\n1,"a" b\n', "line 2 is not valid CSV"),
+        (b"id,text,text\n1,a,b\n", "line 1: 2 'text' columns"),
+    ],
+    ids=["short", "long", "open_quote", "text_after_quote", "two_text_columns"],
+)
+def test_malformed_csv_rows_are_errors_naming_file_and_line(
+    content: bytes, expected: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as error:
+        read_file(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert expected in str(error.value)
+
+
+def test_malformed_csv_exits_2_before_any_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("id,text\n1,fine\n2,hello, world\n")
+    # Input is read before the bundle loads, so a missing bundle is never reached.
+    assert main(["--model", str(tmp_path / "no-bundle"), "--file", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"ft-predict: {path}: line 3 has 3 fields, the header 2")
