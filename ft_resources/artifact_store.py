@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -25,17 +24,10 @@ import dagster as dg
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from ft_serving import local_writes
-from ft_serving.production import location
+from ft_serving.production import location, mask_credentials  # one masking rule, serving's
 from pydantic import Field
 
 from ft_resources import settings
-
-_CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
-
-
-def mask_credentials(uri: str) -> str:
-    """``s3://key:secret@bucket/x`` -> ``s3://***@bucket/x``: safe for logs and metadata."""
-    return _CREDENTIALS.sub("***@", uri)
 
 
 class ArtifactStore(dg.ConfigurableResource):

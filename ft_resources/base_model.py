@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
+from ft_serving.spec import TOKENIZER_FILE
 from pydantic import Field
 
 from ft_resources import settings
@@ -14,7 +15,7 @@ from ft_resources import settings
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
-_FINGERPRINT_FILES = ("config.json", "tokenizer.json", "vocab.txt")
+_FINGERPRINT_FILES = ("config.json", TOKENIZER_FILE, "vocab.txt")
 
 
 class BaseModelSource(dg.ConfigurableResource):
@@ -61,5 +62,5 @@ class BaseModelSource(dg.ConfigurableResource):
 
         tokenizer = AutoTokenizer.from_pretrained(self.resolve(), trust_remote_code=False)
         if not tokenizer.is_fast:
-            raise ValueError(f"base model {self.name_or_path} has no fast tokenizer (tokenizer.json)")
+            raise ValueError(f"base model {self.name_or_path} has no fast tokenizer ({TOKENIZER_FILE})")
         return tokenizer

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import fsspec
 import pytest
 
 TINY_LABELS = ["billing", "shipping", "technical"]
@@ -48,3 +50,18 @@ def instance() -> Iterator[dg.DagsterInstance]:
     """A real Dagster instance in a temporary folder."""
     with dg.instance_for_test() as inst:
         yield inst
+
+
+# The secret of credential-carrying artifact roots; tests assert it never shows in logs, metadata or errors.
+SECRET = "s3cr3t-Value"
+
+
+@pytest.fixture
+def memory_root() -> Iterator[str]:
+    """A remote artifact root (fsspec's in-memory store) whose URI carries credentials, as a careless
+    FT_ARTIFACTS_DIR might; a fresh host per test, removed afterwards."""
+    root = f"memory://AKIAKEY:{SECRET}@h{uuid.uuid4().hex[:10]}/artifacts"
+    yield root
+    fs, path = fsspec.core.url_to_fs(root)
+    if fs.exists(path):
+        fs.rm(path, recursive=True)

@@ -9,6 +9,7 @@ import dagster as dg
 import pandas as pd
 from datasets import load_from_disk
 from ft_serving.classifier import softmax
+from ft_serving.spec import REPORT_FILE
 
 from ft_assets.evaluation import (
     compute_report,
@@ -95,7 +96,7 @@ def evaluation_report(
         (staging / "confusion_matrix.png").write_bytes(confusion)
         (staging / "training_curves.png").write_bytes(curves)
         predictions.to_parquet(staging / "predictions.parquet", index=False)
-        (staging / "report.json").write_text(json.dumps(report_json, indent=2))
+        (staging / REPORT_FILE).write_text(json.dumps(report_json, indent=2))
     baseline = report.majority_baseline
     lexical = report.lexical_baseline
     margin = report.margin_over_lexical()
@@ -106,7 +107,8 @@ def evaluation_report(
         f"always '{baseline.label}'"
     )
     return dg.Output(
-        {"path": artifact_store.uri(rel), "report": report_json},
+        # Masked: the manifest is stored and shown; the store maps it back onto the real root to read.
+        {"path": artifact_store.display(rel), "report": report_json},
         metadata={
             "accuracy": dg.MetadataValue.float(round(report.accuracy, 4)),
             "macro_f1": dg.MetadataValue.float(round(report.macro_f1, 4)),
@@ -138,7 +140,7 @@ def evaluation_report(
             "report": dg.MetadataValue.md(markdown),
             "confusion_matrix": png_md("confusion matrix", confusion),
             "training_curves": png_md("training curves", curves),
-            "report_path": dg.MetadataValue.path(artifact_store.uri(rel, "report.json")),
+            "report_path": dg.MetadataValue.path(artifact_store.display(f"{rel}/{REPORT_FILE}")),
             "model_version": dg.MetadataValue.text(lineage["model_version"]),
             "data_version": dg.MetadataValue.text(lineage["data_version"]),
         },

@@ -124,7 +124,8 @@ def onnx_model(
         for name, r in zip(("torch", "onnx fp32", "onnx int8"), latencies, strict=True)
     ]
     manifest = {
-        "path": artifact_store.uri(rel),
+        # Masked: the manifest is stored and shown; the store maps it back onto the real root to read.
+        "path": artifact_store.display(rel),
         "model_version": fine_tuned_model["model_version"],
         "data_version": fine_tuned_model["data_version"],
         "max_length": spec.max_length,
@@ -135,7 +136,8 @@ def onnx_model(
         "int8_accuracy_drop_flagged": drop > config.max_int8_accuracy_drop,
         "latency": rows,
         "sizes": sizes,
-        "evaluation_path": evaluation_report["path"],
+        # Masked again: a manifest written before paths were masked may still hold the raw URI.
+        "evaluation_path": artifact_store.display(evaluation_report["path"]),
     }
     return dg.Output(
         manifest,

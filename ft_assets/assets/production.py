@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 import dagster as dg
 from datasets import load_from_disk
-from ft_serving.bundle import MODEL_CARD_FILE, REPORT_FILE
 from ft_serving.production import POINTER_PATH, bundle_path
+from ft_serving.spec import MODEL_CARD_FILE, REPORT_FILE, REPORT_METRICS
 from pydantic import Field
 
 from ft_assets.promotion.card import render_model_card
@@ -101,7 +101,7 @@ def production_model(
             "champion_version": champion_version,
             "champion_score": champion,
             "reason": decision.reason,
-            "metrics": {k: report[k] for k in ("accuracy", "macro_f1", "macro_precision", "macro_recall")},
+            "metrics": {k: report[k] for k in REPORT_METRICS},
         }
         already_live = decision.promote and champion_version == onnx_model["model_version"]
         if already_live:
@@ -121,7 +121,8 @@ def production_model(
             registry.record_rejection(entry)
             context.log.warning(f"kept {champion_version}: {decision.reason}")
     production_version = onnx_model["model_version"] if decision.promote else champion_version
-    bundle_uri = artifact_store.uri(bundle_path(production_version)) if production_version else None
+    # Masked: the manifest is stored and shown; the store maps it back onto the real root to read.
+    bundle_uri = artifact_store.display(bundle_path(production_version)) if production_version else None
     outcome = "already in production" if already_live else "promoted" if decision.promote else "kept champion"
     return dg.Output(
         {
@@ -142,7 +143,7 @@ def production_model(
                 else {}
             ),
             "production_version": dg.MetadataValue.text(str(production_version)),
-            "bundle_path": dg.MetadataValue.path(artifact_store.display(bundle_uri or POINTER_PATH)),
+            "bundle_path": dg.MetadataValue.path(bundle_uri or artifact_store.display(POINTER_PATH)),
             "data_version": dg.MetadataValue.text(report["data_version"]),
         },
     )

@@ -56,7 +56,8 @@ def tokenized_dataset(
     truncated = float((lengths > config.max_length).mean()) if len(lengths) else 0.0
     percentiles = {f"p{q}": int(np.percentile(lengths, q)) for q in (50, 90, 95, 99)} if len(lengths) else {}
     manifest = {
-        "path": artifact_store.uri(rel),
+        # Masked: the manifest is stored and shown; the store maps it back onto the real root to read.
+        "path": artifact_store.display(rel),
         "version": version,
         "data_version": data_version,
         "label_names": label_names,

@@ -81,7 +81,8 @@ def fine_tuned_model(
     # The checkpoints exist to survive a crash; once the model is published they are dead weight.
     shutil.rmtree(checkpoints, ignore_errors=True)
     manifest = {
-        "path": artifact_store.uri(rel),
+        # Masked: the manifest is stored and shown; the store maps it back onto the real root to read.
+        "path": artifact_store.display(rel),
         "model_version": version,
         "data_version": tokenized_dataset["data_version"],
         "tokenized_version": tokenized_dataset["version"],

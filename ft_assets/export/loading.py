@@ -8,7 +8,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 from ft_serving.encoding import TextEncoder
-from ft_serving.spec import MODEL_INPUTS
+from ft_serving.spec import MODEL_INPUTS, MODEL_OUTPUT
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
@@ -37,4 +37,4 @@ def torch_logits(model: PreTrainedModel, feeds: dict[str, np.ndarray]) -> np.nda
 
 
 def ort_logits(session: ort.InferenceSession, feeds: dict[str, np.ndarray]) -> np.ndarray:
-    return np.asarray(session.run(["logits"], feeds)[0], dtype=np.float32)
+    return np.asarray(session.run([MODEL_OUTPUT], feeds)[0], dtype=np.float32)

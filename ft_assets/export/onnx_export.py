@@ -9,6 +9,7 @@ import onnx
 import torch
 from ft_serving.bundle import open_session
 from ft_serving.encoding import TextEncoder
+from ft_serving.spec import MODEL_OUTPUT
 from onnx.external_data_helper import uses_external_data
 from transformers import PreTrainedModel
 
@@ -67,7 +68,7 @@ def export_onnx(model_dir: Path, out_path: Path) -> Path:
         kwargs={name: torch.from_numpy(example[name]) for name in names},
         dynamo=True,
         dynamic_shapes={name: {0: batch, 1: sequence} for name in names},
-        output_names=["logits"],
+        output_names=[MODEL_OUTPUT],
         external_data=False,
         verbose=False,
     )
@@ -84,8 +85,8 @@ def _finalise(path: Path) -> None:
     if any(uses_external_data(tensor) for tensor in proto.graph.initializer):
         raise ExportError(f"{path.name}: weights were written as external data; expected one file")
     outputs = [output.name for output in proto.graph.output]
-    if outputs != ["logits"]:
-        raise ExportError(f"{path.name}: expected a single 'logits' output, got {outputs}")
+    if outputs != [MODEL_OUTPUT]:
+        raise ExportError(f"{path.name}: expected a single {MODEL_OUTPUT!r} output, got {outputs}")
     onnx.checker.check_model(proto)
     onnx.save_model(proto, str(path))
 

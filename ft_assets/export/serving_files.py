@@ -7,12 +7,13 @@ import shutil
 from pathlib import Path
 
 import onnx
-from ft_serving.spec import MODEL_FILE, BundleSpec, write_spec
+from ft_serving.spec import MODEL_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, BundleSpec, write_spec
 from transformers import AutoConfig, AutoTokenizer
 
 from ft_assets.export.onnx_export import ExportError
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+# The two the bundle contract names (ft_serving.spec), plus the extra files HF tokenizers save beside them.
+TOKENIZER_FILES = (TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, "special_tokens_map.json", "vocab.txt")
 
 
 def write_serving_files(

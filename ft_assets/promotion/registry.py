@@ -34,6 +34,8 @@ from ft_resources.artifact_store import ArtifactStore
 LOG_DIR = f"{REGISTRY_DIR}/log"
 LEGACY_LOG = f"{REGISTRY_DIR}/promotions.json"  # one JSON list, written by earlier versions
 LOCK = f"{REGISTRY_DIR}/.lock"
+# Log actions that switch production to a version, each recording the archived bundle's checksums.
+SWITCHES = ("promote", "adopt", "rollback")
 
 
 class RegistryError(RuntimeError):
@@ -133,11 +135,12 @@ class Registry:
 
     def rollback(self, version: str) -> dict[str, Any]:
         """Switch production back to a version that was promoted before, after checking its files."""
-        promotions = [e for e in self.entries() if e["action"] == "promote" and e["model_version"] == version]
+        entries = self.entries()
+        promotions = [e for e in entries if e["action"] == "promote" and e["model_version"] == version]
         if not promotions:
             known = ", ".join(dict.fromkeys(self.versions())) or "none"
             raise ValueError(f"model version {version} was never promoted (promoted versions: {known})")
-        files = promotions[-1].get("files", {})
+        files = _recorded_checksums(version, promotions[-1], entries)
         archived = self.store.local_path(bundle_path(version), refresh=True)
         if problems := mismatches(archived, files):
             raise ValueError(f"archived bundle {bundle_path(version)} is damaged: {'; '.join(problems)}")
@@ -171,6 +174,29 @@ class Registry:
     def _read_log(self) -> list[dict[str, Any]]:
         names = [n for n in self.store.listdir(LOG_DIR) if n.endswith(".json") and not n.startswith(".")]
         return [self.store.read_json(f"{LOG_DIR}/{name}") for name in names]
+
+
+def _recorded_checksums(
+    version: str, promotion: dict[str, Any], entries: list[dict[str, Any]]
+) -> dict[str, str]:
+    """The archive's checksums as last recorded: by a promotion, an adoption or an earlier rollback.
+
+    The archive never changes, so any of them verifies it. Without any, the archive cannot be checked
+    and the pointer would list no checksums, which a remote ft-serve refuses to sync: refuse here,
+    before anything is switched.
+    """
+    for entry in reversed(entries):
+        if entry["model_version"] == version and entry["action"] in SWITCHES and entry.get("files"):
+            return entry["files"]
+    which = ", ".join(f"{key} {promotion[key]}" for key in ("id", "time") if promotion.get(key))
+    verifiable = [e["model_version"] for e in entries if e["action"] in SWITCHES and e.get("files")]
+    raise RegistryError(
+        f"cannot roll back to model {version}: its promotion log entry ({which or 'no id or time'}) "
+        "records no file checksums (entries written by earlier versions lack them), so the archived "
+        f"bundle {bundle_path(version)} cannot be verified and ft-serve would refuse a production "
+        "pointer that lists none; promote that model again, or roll back to a version whose entry has "
+        f"checksums: {', '.join(dict.fromkeys(verifiable)) or 'none'}"
+    )
 
 
 def _stamp(entry: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from ft_assets.training.checkpoints import saved_checkpoint, write_manifest
+from ft_assets.training.outcome import EVAL_KEYS
 
 # A line at least this often even between logging steps, so a slow run never looks hung in the UI.
 HEARTBEAT_SECONDS = 60.0
@@ -95,9 +96,7 @@ class ProgressCallback(TrainerCallback):
     ) -> None:
         metrics = metrics or {}
         shown = ", ".join(
-            f"{key.removeprefix('eval_')} {metrics[key]:.4f}"
-            for key in ("eval_loss", "eval_accuracy", "eval_macro_f1")
-            if key in metrics
+            f"{key.removeprefix('eval_')} {metrics[key]:.4f}" for key in EVAL_KEYS if key in metrics
         )
         best = f" (previous best {state.best_metric:.4f})" if state.best_metric is not None else ""
         self._log(f"eval at step {state.global_step}, epoch {state.epoch or 0:.2f}: {shown}{best}")

@@ -22,6 +22,7 @@ from ft_serving.spec import (
     LABELS_FILE,
     MODEL_CARD_FILE,
     MODEL_FILE,
+    MODEL_OUTPUT,
     REPORT_FILE,
     SPEC_FILE,
     TOKENIZER_CONFIG_FILE,
@@ -215,7 +216,7 @@ def _check_output_size(
     """A probe run proves the graph executes, at max_length too, and tells the logits width."""
     probe = encoder.encode(["", "a " * encoder.max_length])
     try:
-        logits = session.run(["logits"], encoder.feeds(probe))[0]
+        logits = session.run([MODEL_OUTPUT], encoder.feeds(probe))[0]
     except Exception as error:
         raise BundleError(
             f"{model_name} failed a probe inference at {SPEC_FILE} max_length {encoder.max_length}: "

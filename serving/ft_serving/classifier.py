@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ft_serving.bundle import BundleError, LoadedBundle, load_bundle
-from ft_serving.spec import BundleSpec
+from ft_serving.spec import MODEL_OUTPUT, BundleSpec
 
 __all__ = ["BundleError", "OnnxClassifier", "Prediction", "softmax"]
 
@@ -80,7 +80,7 @@ class OnnxClassifier:
     def _predict_batch(self, texts: Sequence[str]) -> list[Prediction]:
         encoder = self._bundle.encoder
         encodings = encoder.encode([_SURROGATES.sub("\ufffd", text) for text in texts])
-        logits = self._bundle.session.run(["logits"], encoder.feeds(encodings))[0]
+        logits = self._bundle.session.run([MODEL_OUTPUT], encoder.feeds(encodings))[0]
         probabilities = softmax(np.asarray(logits))
         labels = self._bundle.labels
         return [

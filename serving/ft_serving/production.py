@@ -13,6 +13,7 @@ Torch-free and Dagster-free; fsspec reaches object stores (``FSSPEC_S3_ENDPOINT_
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,10 +23,13 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ft_serving.bundle import BundleError
 from ft_serving.locations import artifacts_dir
+from ft_serving.spec import is_plain_name
 
 REGISTRY_DIR = "registry"
 POINTER_PATH = f"{REGISTRY_DIR}/production.json"
 PRODUCTION_LINK = "production"
+# The user info of a URI (``key:secret@``); no whitespace, so it stays inside one URI of a message.
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 class ProductionError(BundleError):
@@ -60,15 +64,42 @@ class ProductionPointer:
         # The pointer names a folder inside the registry, never a path outside the artifact root.
         if bundle.is_absolute() or ".." in bundle.parts or bundle.parts[:1] != (REGISTRY_DIR,):
             raise ProductionError(f"{source}: 'bundle' must be a path under {REGISTRY_DIR}/, got {bundle}")
+        # The model version names the reader's cache folder (ft_serving.sync): one plain name.
+        if not is_plain_name(raw["model_version"]):
+            raise ProductionError(
+                f"{source}: 'model_version' must be a plain name, got {raw['model_version']!r}"
+            )
         files, entry = raw.get("files", {}), raw.get("entry", {})
         if not isinstance(files, dict) or not isinstance(entry, dict):
             raise ProductionError(f"{source}: 'files' and 'entry' must be JSON objects")
+        # Readers join these names to a bundle folder, to write a fetched copy or to hash one; a name
+        # that is absolute or climbs out would write or read anywhere. Bundles are flat folders (the
+        # registry archives a bundle's top-level files only, spec.BundleFiles names plain files).
+        for name, digest in files.items():
+            if not is_plain_name(name):
+                raise ProductionError(
+                    f"{source}: 'files' may list only plain file names inside the bundle, got {name!r}"
+                )
+            if not isinstance(digest, str):
+                raise ProductionError(f"{source}: 'files' must map {name!r} to a SHA-256 string")
         return cls(raw["model_version"], raw["bundle"], raw["promoted_at"], files, entry)
+
+
+def mask_credentials(text: str, root: str | None = None) -> str:
+    """``s3://key:secret@bucket/x`` -> ``s3://***@bucket/x``, wherever it appears in ``text``.
+
+    Filesystems drop the scheme from the paths in their own errors (``key:secret@bucket/x``); with the
+    ``root`` such a message came from, that root's user info is masked wherever it appears as well.
+    """
+    masked = _CREDENTIALS.sub("***@", text)
+    if root and (userinfo := _CREDENTIALS.search(root)):
+        masked = masked.replace(userinfo.group(0), "***@")
+    return masked
 
 
 def bundle_path(model_version: str) -> str:
     """Where the registry keeps a model version's bundle, relative to the artifact root."""
-    if not model_version or "/" in model_version or model_version in {".", ".."}:
+    if not is_plain_name(model_version):
         raise ValueError(f"not a model version: {model_version!r}")
     return f"{REGISTRY_DIR}/{model_version}"
 
@@ -89,7 +120,7 @@ def read_production_pointer(root: str | None = None) -> ProductionPointer | None
         data = fs.cat_file(path)
     except FileNotFoundError:
         return None
-    return ProductionPointer.from_json(data, uri)
+    return ProductionPointer.from_json(data, mask_credentials(uri))
 
 
 def production_bundle_uri(root: str | None = None) -> str:
@@ -98,7 +129,7 @@ def production_bundle_uri(root: str | None = None) -> str:
     pointer = read_production_pointer(root)
     if pointer is None:
         raise ProductionError(
-            f"no production model: {location(root, POINTER_PATH)} does not exist "
+            f"no production model: {mask_credentials(location(root, POINTER_PATH))} does not exist "
             "(train and promote one with `make run`, or pass --model)"
         )
     return location(root, pointer.bundle)
@@ -108,5 +139,7 @@ def production_bundle_dir(root: str | None = None) -> Path:
     """The production bundle's folder on a local artifact root (remote roots: fetch the bundle first)."""
     uri = production_bundle_uri(root)
     if "://" in uri:
-        raise ProductionError(f"the production bundle {uri} is remote; fetch it to a local folder first")
+        raise ProductionError(
+            f"the production bundle {mask_credentials(uri)} is remote; fetch it to a local folder first"
+        )
     return Path(uri)

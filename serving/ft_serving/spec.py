@@ -21,16 +21,26 @@ TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 LABELS_FILE = "labels.json"
 REPORT_FILE = "report.json"
+# report.json's headline numbers (not the per-class tables): what GET /v1/model shows and what the
+# registry log records for each promotion decision.
+REPORT_METRICS = ("accuracy", "macro_f1", "macro_precision", "macro_recall", "n_test")
 MODEL_CARD_FILE = "MODEL_CARD.md"
 # Every input a BERT-like classifier graph may take, in feed order; a bundle declares the subset it uses.
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 REQUIRED_INPUTS = ("input_ids", "attention_mask")
+# The graph's one output: logits of shape (batch, len(labels)), column i scoring labels[i].
+MODEL_OUTPUT = "logits"
 TruncationSide = Literal["right", "left"]
 SIDES: tuple[TruncationSide, ...] = ("right", "left")
 
 
 class BundleError(ValueError):
     """The bundle cannot serve predictions; the one-line message names the file and the problem."""
+
+
+def is_plain_name(name: str) -> bool:
+    """A file or folder name with no path in it: joined to a folder, it stays inside that folder."""
+    return name not in {"", ".", ".."} and not any(char in name for char in "/\\\0")
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ class BundleFiles:
     def __post_init__(self) -> None:
         for role, name in asdict(self).items():
             # Plain names only: a spec must not point a reader outside its own folder.
-            if not isinstance(name, str) or not name or name in {".", ".."} or "/" in name or "\\" in name:
+            if not isinstance(name, str) or not is_plain_name(name):
                 raise BundleError(f"{SPEC_FILE}: files.{role} must be a plain file name, got {name!r}")
 
 

@@ -22,7 +22,13 @@ from ft_serving.bundle import BundleError
 from ft_serving.checksums import mismatches
 from ft_serving.local_writes import staged_dir
 from ft_serving.locations import artifacts_dir
-from ft_serving.production import ProductionError, location, production_bundle_dir, read_production_pointer
+from ft_serving.production import (
+    ProductionError,
+    location,
+    mask_credentials,
+    production_bundle_dir,
+    read_production_pointer,
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 2
@@ -63,13 +69,14 @@ def production_bundle(root: str | None = None, cache: Path | None = None) -> Pat
         # Verified in staging; a damaged earlier copy is then replaced in one rename.
         with staged_dir(target, replace=True) as staging:
             fs, path = fsspec.core.url_to_fs(source)
-            for name in pointer.files:
-                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            for name in pointer.files:  # plain file names: the pointer refuses any other
                 fs.get_file(f"{path}/{name}", str(staging / name))
             if problems := mismatches(staging, pointer.files):
                 raise SyncError(f"bundle {pointer.model_version} fetched corrupt: {'; '.join(problems)}")
     except FileNotFoundError as error:
-        raise SyncError(f"bundle {pointer.model_version} is incomplete on the store: {error}") from None
+        raise SyncError(
+            f"bundle {pointer.model_version} is incomplete on the store: {mask_credentials(str(error), root)}"
+        ) from None
     return target
 
 

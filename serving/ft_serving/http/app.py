@@ -17,7 +17,7 @@ from ft_serving.http.inference import InferencePool, PoolSettings
 from ft_serving.http.limits import Limits, RejectedError, parse_texts, read_body
 from ft_serving.http.metrics import MetricsMiddleware, ServeMetrics
 from ft_serving.http.models import ModelHolder, ServedModel, load_model
-from ft_serving.http.watcher import PointerWatcher
+from ft_serving.http.watcher import POLL_INTERVAL_S, PointerWatcher
 from ft_serving.locations import artifacts_dir
 from ft_serving.predict_cli import to_record
 
@@ -48,7 +48,7 @@ class ServeConfig:
     cache_dir: Path | None = None
     int8: bool = False
     threads: int | None = 1  # onnxruntime intra-op threads per inference call
-    poll_interval_s: float = 1.0
+    poll_interval_s: float = POLL_INTERVAL_S
     limits: Limits = field(default_factory=Limits)
     pool: PoolSettings = field(default_factory=PoolSettings)
 
@@ -83,7 +83,7 @@ def create_app(config: ServeConfig, model: ServedModel | None = None) -> FastAPI
             holder.swap(served)
             metrics.served(served.model_version, served.data_version)
         else:
-            await watcher.check()
+            await watcher.poll()
             polling = asyncio.create_task(watcher.run(), name="ft-serve-watcher")
         await pool.start()
         try:

@@ -38,22 +38,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=_positive_int, default=cpus, help=f"inference threads (default {cpus})"
     )
-    parser.add_argument("--threads", type=_positive_int, default=1, help="onnxruntime threads per inference")
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=ServeConfig.threads,
+        help="onnxruntime threads per inference (default %(default)s)",
+    )
     parser.add_argument(
         "--micro-batching", action="store_true", help="merge concurrent requests into one onnxruntime call"
     )
     parser.add_argument(
         "--batch-wait-ms",
         type=float,
-        default=0.0,
-        help="with --micro-batching: wait this long for more requests",
+        default=PoolSettings.batch_wait_ms,
+        help="with --micro-batching: wait this long for more requests (default %(default)s)",
     )
-    parser.add_argument("--max-batch", type=_positive_int, default=32, help="texts per onnxruntime call")
-    parser.add_argument("--max-pending", type=_positive_int, default=512, help="queued requests before 503")
+    parser.add_argument(
+        "--max-batch",
+        type=_positive_int,
+        default=PoolSettings.max_batch,
+        help="texts per onnxruntime call (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-pending",
+        type=_positive_int,
+        default=PoolSettings.max_pending,
+        help="queued requests before 503 (default %(default)s)",
+    )
     parser.add_argument("--max-body-bytes", type=_positive_int, default=Limits.max_body_bytes)
     parser.add_argument("--max-texts", type=_positive_int, default=Limits.max_texts, help="texts per request")
     parser.add_argument("--max-text-chars", type=_positive_int, default=Limits.max_text_chars)
-    parser.add_argument("--poll-interval", type=float, default=1.0, help="seconds between pointer checks")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=ServeConfig.poll_interval_s,
+        help="seconds between pointer checks (default %(default)s)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser

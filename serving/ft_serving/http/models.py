@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ft_serving.classifier import OnnxClassifier
-from ft_serving.spec import BundleError, BundleSpec, read_spec
-
-# report.json fields shown by GET /v1/model: headline numbers, not the per-class tables.
-REPORT_METRICS = ("accuracy", "macro_f1", "macro_precision", "macro_recall", "n_test")
+from ft_serving.spec import REPORT_METRICS, BundleError, BundleSpec, read_spec
 
 
 @dataclass(frozen=True)

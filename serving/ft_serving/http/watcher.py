@@ -4,8 +4,10 @@ Each poll is one metadata call on ``registry/production.json`` (a ``stat`` on a 
 giving the ETag on an object store); the pointer is read only when that changes. The new bundle is
 verified against the pointer's SHA-256s (a remote one is fetched into the local cache by
 ``ft_serving.sync``) and loaded with a probe inference, off the event loop, and swapped in only if all
-of that succeeds. Otherwise the swap is refused, logged and counted, the old model keeps serving, and
-the same pointer is not tried again.
+of that succeeds. A bundle that fails those checks is refused, logged and counted, the old model keeps
+serving, and the same pointer is not tried again. A failure of the store or the disk on the way (a
+network error, a timeout) says nothing about the bundle: it is logged and the pointer is tried again at
+the next poll.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from fsspec.implementations.local import LocalFileSystem
 from ft_serving.checksums import mismatches
 from ft_serving.http.metrics import ServeMetrics
 from ft_serving.http.models import ModelHolder, ServedModel
-from ft_serving.production import POINTER_PATH, location, read_production_pointer
+from ft_serving.production import POINTER_PATH, location, mask_credentials, read_production_pointer
 from ft_serving.spec import BundleError
 from ft_serving.sync import production_bundle
 
@@ -31,6 +33,8 @@ Loader = Callable[[Path], ServedModel]
 # Whatever of these the filesystem reports changes when the pointer is rewritten.
 _SIGNATURE_KEYS = ("ino", "mtime", "ETag", "LastModified", "size")
 _ABSENT = ("absent",)
+# Seconds between two looks at the pointer: one stat (a HEAD on s3://), cheap enough to do often.
+POLL_INTERVAL_S = 1.0
 
 
 class PointerWatcher:
@@ -40,11 +44,12 @@ class PointerWatcher:
         holder: ModelHolder,
         load: Loader,
         metrics: ServeMetrics,
-        interval_s: float = 1.0,
+        interval_s: float = POLL_INTERVAL_S,
         cache: Path | None = None,
     ) -> None:
         self.root = root
         self.pointer = location(root, POINTER_PATH)
+        self._shown = mask_credentials(self.pointer)  # what logs and errors may name
         self.interval_s = interval_s
         self._fs, self._path = fsspec.core.url_to_fs(self.pointer)
         self._remote = not isinstance(self._fs, LocalFileSystem)
@@ -55,31 +60,50 @@ class PointerWatcher:
         self._seen: tuple[str, ...] | None = None
 
     async def run(self) -> None:
+        """Poll until cancelled; no error of one poll stops the server from following promotions."""
         while True:
-            try:
-                await self.check()
-            except OSError as error:  # an unreachable store: keep serving, try again next poll
-                log.warning("cannot check %s: %s", self.pointer, error)
+            await self.poll()
             await asyncio.sleep(self.interval_s)
+
+    async def poll(self) -> None:
+        """One check whose errors are logged, not raised: a store that is down at start-up or later
+        leaves the server up (not ready until a first bundle loads), trying again at the next poll."""
+        # CancelledError is a BaseException, not an Exception: shutdown still ends the loop.
+        try:
+            await self.check()
+        except OSError as error:  # an unreachable store: keep serving, try again next poll
+            log.warning("cannot check %s: %s", self._shown, self._describe(error))
+        except Exception as error:  # a store client's own error type, or a bug: same
+            log.error("polling %s failed: %s; polling on", self._shown, self._describe(error))
 
     async def check(self) -> bool:
         """One poll; True when a new model was swapped in."""
         signature = await asyncio.to_thread(self._signature)
         if signature == self._seen:
             return False
-        self._seen = signature
         if signature == _ABSENT:
-            log.warning("no production pointer at %s yet; waiting for a promotion", self.pointer)
+            self._seen = signature
+            log.warning("no production pointer at %s yet; waiting for a promotion", self._shown)
             return False
+        current = self._holder.current
+        keeping = f"keeping model {current.model_version}" if current else "still no model"
         try:
             # Reading, fetching, hashing and loading take a while: the event loop keeps serving.
             model = await asyncio.to_thread(self._load_pointed)
-        except (ValueError, OSError) as error:  # BundleError is a ValueError
+        except ValueError as error:  # BundleError (SyncError, ProductionError) included: a bad bundle
+            self._seen = signature  # refused once; the next promotion rewrites the pointer
             self._metrics.swaps.labels(result="refused").inc()
-            current = self._holder.current
-            keeping = f"keeping model {current.model_version}" if current else "still no model"
-            log.error("refused to serve the promoted bundle: %s; %s", error, keeping)
+            refusal = mask_credentials(str(error), self.root)
+            log.error("refused to serve the promoted bundle: %s; %s", refusal, keeping)
             return False
+        except Exception as error:  # OSError, a store client's errors: not the bundle's fault
+            log.warning(
+                "could not fetch or load the promoted bundle: %s; %s, will retry at the next poll",
+                self._describe(error),
+                keeping,
+            )
+            return False
+        self._seen = signature
         if model is None:
             return False
         previous = self._holder.swap(model)
@@ -113,5 +137,9 @@ class PointerWatcher:
             return None
         bundle = production_bundle(self.root, self._cache)  # verified against the pointer when remote
         if not self._remote and (problems := mismatches(bundle, pointer.files)):
-            raise BundleError(f"{bundle} does not match {self.pointer}: {'; '.join(problems)}")
+            raise BundleError(f"{bundle} does not match {self._shown}: {'; '.join(problems)}")
         return self._load(bundle)
+
+    def _describe(self, error: BaseException) -> str:
+        """Type and message, for a log line; the root's credentials masked wherever the message has them."""
+        return f"{type(error).__name__}: {mask_credentials(str(error), self.root)}"
