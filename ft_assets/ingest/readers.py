@@ -1,12 +1,14 @@
 """Parsing one batch file's bytes into rows, one per record, each with its file and line.
 
 Every record becomes a row. One that cannot be parsed (bad JSON, wrong field count, a quote left open,
-undecodable bytes) becomes a row carrying `ingest_error`, so validation quarantines it with its line
-instead of losing it. A quote problem costs only its own line: a quoted field may span lines (CSV), but
-when the record it opens does not close cleanly within `MAX_RECORD_LINES` lines with the header's field
-count, that one line is rejected and reading resumes on the next. TSV is split on tabs, with no quoting,
-unless asked. Problems that make a whole file unreadable (missing columns, wrong delimiter) raise
-`IngestError` naming the file and line.
+undecodable bytes, a Parquet binary value that is not UTF-8) becomes a row carrying `ingest_error`, so
+validation quarantines it with its line instead of losing it. A blank line is not a record, but a line
+holding the delimiter is, however blank its fields (`\t` in a TSV): validation quarantines it. A quote
+problem costs only its own line: a quoted field may span lines (CSV), but when the record it opens does
+not close cleanly within `MAX_RECORD_LINES` lines with the header's field count, that one line is
+rejected and reading resumes on the next. TSV is split on tabs, with no quoting, unless asked. Problems
+that make a whole file unreadable (missing columns, wrong delimiter) raise `IngestError` naming the file
+and line.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class Records:
     line: list[int] = field(default_factory=list)
     error: list[str | None] = field(default_factory=list)
     lines: int = 0  # data lines (after the header), JSONL lines or Parquet rows
-    blank: int = 0  # blank lines: not records
+    blank: int = 0  # blank lines (whitespace and no delimiter): not records
     joined: int = 0  # extra lines taken by quoted fields that span lines
     note: str = ""
 
@@ -67,6 +69,13 @@ def _cell(value: Any, what: str) -> tuple[str | None, str | None]:
         return None, None
     if isinstance(value, list | dict):
         return json.dumps(value)[:200], f"{what} is a {type(value).__name__}, not a string or number"
+    if isinstance(value, bytes | bytearray | memoryview):  # a Parquet binary column: str() would be b'...'
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            byte = raw[exc.start : exc.start + 1].hex()
+            return None, f"{what} is not valid UTF-8 (byte 0x{byte} at position {exc.start + 1})"
     return str(value), None
 
 
@@ -174,7 +183,7 @@ def _delimited(name: str, lines: list[bytes], options: ReadOptions, delimiter: s
     while i < len(lines):
         number, used = i + 1, 1
         line, error = _decode(lines[i], options.encoding)
-        if line is not None and not line.strip():
+        if line is not None and not line.strip() and delimiter not in line:  # "\t" in a TSV is a record
             out.blank += 1
         elif line is None:
             out.add_strings(number, None, None, error)

@@ -21,6 +21,7 @@ from great_expectations.expectations import Expectation
 from pydantic import Field
 
 from ft_assets.validation.gx_runner import RULE_KEY
+from ft_assets.validation.normalise import label_renames
 
 Severity = Literal["quarantine", "warn", "block"]
 # Row stages see one row per record; `class`, `variants` and `batch` see one row per class, per group
@@ -29,7 +30,7 @@ Stage = Literal["row", "label", "set", "class", "variants", "batch"]
 
 # Columns that `suite` prepares for the expectations.
 INGEST_ERROR = "ingest_error"
-TEXT = "text_stripped"  # stripped text; missing when absent or blank
+TEXT = "text_stripped"  # text stripped of whitespace, never of control characters; missing when blank
 LABEL = "label_normalised"  # the label after `normalise.normalise_labels`; missing when absent
 CANDIDATE = "label_candidate"  # LABEL of the rows that passed the row stage
 LABELS_PER_TEXT = "labels_per_text"  # distinct labels of the same text key, among label-stage survivors
@@ -93,6 +94,8 @@ class ValidationRules(pydantic.BaseModel):
             )
         if self.allowed_labels and len(set(self.allowed_labels)) != len(self.allowed_labels):
             raise ValueError(f"allowed_labels has duplicates: {self.allowed_labels}")
+        # The same check the run applies, here too so that the Launchpad refuses such a map up front.
+        label_renames(self.label_map, self.fold_label_case)
         return self
 
 

@@ -7,6 +7,8 @@ several rules of one stage counts in each rule's GX figures, and is quarantined 
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,6 +20,7 @@ from ft_assets.validation.outcome import MAX_DETAILS, RuleReport, ValidationOutc
 from ft_assets.validation.rules import (
     CANDIDATE,
     CLASSES,
+    CONTROL,
     INGEST_ERROR,
     LABEL,
     LABELS_PER_TEXT,
@@ -35,6 +38,11 @@ from ft_assets.validation.rules import (
 )
 
 REQUIRED_COLUMNS = ("text", "label", "source_file", "source_line")
+# What the text rules strip: whitespace, but never a control character (\x0b \x0c \x1c-\x1f are
+# whitespace to str.strip). Every control character of the text as emitted is then in the text checked.
+STRIPPED = "".join(
+    c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and not re.fullmatch(CONTROL, c)
+)
 
 
 class _Ledger:
@@ -103,7 +111,7 @@ def validate_examples(df: pd.DataFrame, rules: ValidationRules | None = None) ->
     rows = df.reset_index(drop=True)
     if INGEST_ERROR not in rows.columns:
         rows = rows.assign(**{INGEST_ERROR: None})
-    text = rows["text"].astype("string").str.strip()
+    text = rows["text"].astype("string").str.strip(STRIPPED)
     stripped = text.astype(object).where(text.fillna("").ne(""), None)
     labels = normalise_labels(rows["label"], rules.fold_label_case, rules.label_map)
     ledger = _Ledger(len(rows))
