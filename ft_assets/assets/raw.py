@@ -2,6 +2,7 @@
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -9,7 +10,7 @@ from pydantic import Field
 
 from ft_assets.assets.metadata import md_table
 from ft_assets.ingest.batch import read_folder
-from ft_assets.ingest.discovery import IngestError
+from ft_assets.ingest.discovery import READER_VERSION, IngestError, read_version
 from ft_assets.ingest.readers import ReadOptions
 from ft_resources import settings
 
@@ -29,23 +30,36 @@ class RawDataConfig(dg.Config):
     )
 
 
+def read_options(config: RawDataConfig) -> ReadOptions:
+    return ReadOptions(config.text_column, config.label_column, config.encoding, config.tsv_quoting)
+
+
+def read_settings(config: RawDataConfig) -> dict[str, Any]:
+    """The config that decides how the files are read (all of it but where they are): recorded with each
+    materialization as `read_options`, so new_data_sensor hashes and re-reads the folder the same way."""
+    return config.model_dump(exclude={"data_dir"})
+
+
 @dg.asset(
     group_name="data",
     kinds={"pandas", "parquet"},
-    code_version="2",
+    code_version="3",  # 3: the data version covers the read options and READER_VERSION, not only the files
     description=(
         "Every record of every batch file under FT_DATA_DIR (.csv, .tsv, .jsonl, .parquet) as text + label, "
         "each with its source file and line; unparseable records are kept with an ingest_error so "
-        "validation quarantines them. The data version is a hash of the bytes parsed."
+        "validation quarantines them. The data version is a hash of the bytes parsed, the read options "
+        "(column mapping, encoding, TSV quoting) and the reader's version."
     ),
 )
 def raw_examples(context: dg.AssetExecutionContext, config: RawDataConfig) -> dg.Output[pd.DataFrame]:
     root = Path(config.data_dir or settings.data_dir())
-    options = ReadOptions(config.text_column, config.label_column, config.encoding, config.tsv_quoting)
+    options = read_options(config)
     try:
         batch = read_folder(root, options)
     except IngestError as exc:
         raise dg.Failure(description=str(exc)) from exc
+    # The same files read another way (or by a fixed reader) are other rows: new data downstream.
+    version = read_version(batch.version, options)
     for skipped in batch.skipped:
         context.log.warning(str(skipped))
     for report in batch.files:
@@ -55,19 +69,22 @@ def raw_examples(context: dg.AssetExecutionContext, config: RawDataConfig) -> dg
     errors = int(frame["ingest_error"].notna().sum())
     context.log.info(
         f"read {len(frame):,} records from {len(batch.files)} file(s) ({errors:,} unreadable, "
-        f"{len(batch.skipped)} file(s) skipped); data version {batch.version}"
+        f"{len(batch.skipped)} file(s) skipped); data version {version}"
     )
     files = [asdict(report) for report in batch.files]
     return dg.Output(
         frame,
-        data_version=dg.DataVersion(batch.version),
+        data_version=dg.DataVersion(version),
         metadata={
             "row_count": dg.MetadataValue.int(len(frame)),
             "files": md_table(files, ["name", "lines", "records", "blank", "joined", "unreadable", "note"]),
             "rows_per_file": dg.MetadataValue.json({r.name: r.records for r in batch.files}),
             "skipped_files": md_table([asdict(s) for s in batch.skipped], ["name", "reason"]),
             "unparseable_rows": dg.MetadataValue.int(errors),
-            "data_version": dg.MetadataValue.text(batch.version),
+            "data_version": dg.MetadataValue.text(version),
+            "files_version": dg.MetadataValue.text(batch.version),
+            "read_options": dg.MetadataValue.json(read_settings(config)),
+            "reader_version": dg.MetadataValue.text(READER_VERSION),
             "data_dir": dg.MetadataValue.path(str(root.absolute())),
         },
     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
+from ft_assets.assets.raw import RawDataConfig, read_options
 from ft_assets.ingest.discovery import IngestError, folder_version, scan
 from ft_resources import settings
 
@@ -16,10 +18,35 @@ DATA_VERSION_TAG = "dagster/data_version"
 
 def materialized_data_version(instance: dg.DagsterInstance, key: dg.AssetKey) -> tuple[str | None, int]:
     """(data version, storage id) of the latest materialization of `key`; (None, 0) when there is none."""
+    version, storage_id, _ = _latest_materialization(instance, key)
+    return version, storage_id
+
+
+def _latest_materialization(
+    instance: dg.DagsterInstance, key: dg.AssetKey
+) -> tuple[str | None, int, dict[str, Any]]:
+    """(data version, storage id, metadata values) of the latest materialization of `key`."""
     record = instance.get_latest_data_version_record(key, is_source=False)
     if record is None or record.asset_materialization is None:
-        return None, 0
-    return record.asset_materialization.tags.get(DATA_VERSION_TAG), record.storage_id
+        return None, 0, {}
+    materialization = record.asset_materialization
+    metadata = {name: value.value for name, value in materialization.metadata.items()}
+    return materialization.tags.get(DATA_VERSION_TAG), record.storage_id, metadata
+
+
+def _read_settings(recorded: object, context: dg.SensorEvaluationContext) -> dict[str, Any]:
+    """The read options raw_examples' latest materialization recorded (`read_options`), as config; {} (the
+    defaults) when there is none or they no longer fit RawDataConfig."""
+    if not isinstance(recorded, dict):
+        return {}
+    known = {name: value for name, value in recorded.items() if name in RawDataConfig.model_fields}
+    known.pop("data_dir", None)
+    try:
+        RawDataConfig(**known)
+    except Exception as exc:  # pydantic's ValidationError: a field whose type changed
+        context.log.warning(f"ignoring the recorded read options {recorded}: {exc}")
+        return {}
+    return known
 
 
 @dg.sensor(
@@ -28,23 +55,29 @@ def materialized_data_version(instance: dg.DagsterInstance, key: dg.AssetKey) ->
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Hashes the batch files in FT_DATA_DIR every 30 s and materializes raw_examples when the hash "
-        "differs from the data version of its latest materialization; new_data_automation then carries "
-        "the change down to production_model. An unchanged folder requests nothing."
+        "Hashes the batch files in FT_DATA_DIR every 30 s, with the read options (column mapping, "
+        "encoding, TSV quoting) and reader version of raw_examples' latest materialization, and "
+        "materializes raw_examples with those options when the hash differs from that materialization's "
+        "data version; new_data_automation then carries the change down to production_model. An "
+        "unchanged folder requests nothing."
     ),
 )
 def new_data_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     folder = Path(settings.data_dir())
+    materialized, storage_id, metadata = _latest_materialization(context.instance, RAW_KEY)
+    # The options the data was last read with (a manual re-read with label_column=fine_label, say) are
+    # kept: the version is hashed with them, exactly as raw_examples hashes it, and a new file is read
+    # with them. Only the reader version is today's, so a reader fix reads the folder again.
+    config = {"data_dir": str(folder), **_read_settings(metadata.get("read_options"), context)}
     try:
         found = scan(folder)
-        current = folder_version(found)
+        current = folder_version(found, read_options(RawDataConfig(**config)))
     except (IngestError, OSError) as exc:
         return dg.SkipReason(str(exc))
     # A file the pipeline cannot read is no new data (it would not change what trains), but every tick
     # names it, in the log and in the skip reason, so it is not missed.
     for skipped in found.skipped:
         context.log.warning(str(skipped))
-    materialized, storage_id = materialized_data_version(context.instance, RAW_KEY)
     if current == materialized:
         listed = "".join(f"; {s}" for s in found.skipped)
         return dg.SkipReason(f"{folder}: data version {current} is already materialized{listed}")
@@ -52,7 +85,7 @@ def new_data_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.S
         # The storage id makes A -> B -> A a new request while keeping one request per folder state,
         # so a version whose run is still queued, running or failed is not requested again.
         run_key=f"{current}@{storage_id}",
-        run_config={"ops": {"raw_examples": {"config": {"data_dir": str(folder)}}}},
+        run_config={"ops": {"raw_examples": {"config": config}}},
         tags={"ft/data_version": current, "ft/trigger": "new_data_sensor"},
     )
 

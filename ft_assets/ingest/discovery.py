@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # readers imports this module
+    from ft_assets.ingest.readers import ReadOptions
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+
+# The version of the code that turns a file's bytes and the read options into rows (ingest/readers.py,
+# ingest/batch.py). It is part of raw_examples' data version: bump it whenever the same bytes read with the
+# same options give other rows (a parser fix, a new default), so that new_data_sensor reads the folder again
+# and the automation carries the change downstream. Kept here, not in readers.py, since readers imports
+# this module.
+READER_VERSION = "1"
 
 
 class IngestError(ValueError):
@@ -93,7 +105,8 @@ def digest(data: bytes) -> str:
 
 
 def data_version(digests: Mapping[str, str]) -> str:
-    """Hash of every read file's name and bytes: a new, changed, renamed or removed file changes it."""
+    """The files' version: a hash of every read file's name and bytes, so a new, changed, renamed or
+    removed file changes it. `read_version` turns it into raw_examples' data version."""
     combined = hashlib.sha256()
     for name in sorted(digests):
         combined.update(name.encode())
@@ -101,6 +114,20 @@ def data_version(digests: Mapping[str, str]) -> str:
     return combined.hexdigest()[:16]
 
 
-def folder_version(folder: Folder) -> str:
-    """The data version `raw_examples` would record for the folder as it is now."""
-    return data_version({f.name: digest(f.path.read_bytes()) for f in folder.files})
+def read_version(files_version: str, options: ReadOptions) -> str:
+    """raw_examples' data version: the files' version, every read option and READER_VERSION, so reading the
+    same bytes another way (another column, encoding or TSV quoting, a fixed reader) is new data. Hashed
+    as canonical JSON (sorted keys, no hash()), so equal inputs give equal versions in every process."""
+    spec = {"files": files_version, "options": asdict(options), "reader": READER_VERSION}
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def folder_version(folder: Folder, options: ReadOptions | None = None) -> str:
+    """The data version `raw_examples` would record for the folder as it is now, read with `options`
+    (default: the readers' defaults)."""
+    if options is None:
+        from ft_assets.ingest.readers import ReadOptions  # readers imports this module
+
+        options = ReadOptions()
+    return read_version(data_version({f.name: digest(f.path.read_bytes()) for f in folder.files}), options)
