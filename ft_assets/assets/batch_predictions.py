@@ -7,10 +7,13 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+from ft_serving.checksums import mismatches
 from ft_serving.predict_cli import InputError, parse_input, read_input_bytes
+from ft_serving.production import POINTER_PATH, ProductionError, ProductionPointer
 from pydantic import Field
 
 from ft_assets.assets.metadata import class_counts, counts_md
+from ft_assets.promotion.registry import Registry
 from ft_resources import settings
 from ft_resources.artifact_store import ArtifactStore
 from ft_resources.classifier_resource import ClassifierResource
@@ -48,15 +51,51 @@ def inbox_version(folder: Path) -> str:
     )
 
 
+def production_bundle(
+    artifact_store: ArtifactStore, production_model: dict[str, Any]
+) -> tuple[ProductionPointer, Path]:
+    """The production pointer as it is now and a verified local copy of the bundle it names.
+
+    Read at run time, not taken from production_model's output: `make rollback` switches the pointer
+    without materializing production_model, and what production serves is what the pointer names.
+    """
+    try:
+        pointer = Registry(artifact_store).pointer()
+    except ProductionError as error:
+        raise dg.Failure(description=f"cannot read the production model: {error}") from None
+    if pointer is None:
+        decision = production_model.get("reason")
+        raise dg.Failure(
+            description=(
+                f"no production model yet: {artifact_store.display(POINTER_PATH)} does not exist"
+                + (f" (production_model's last decision: {decision})" if decision else "")
+                + "; batch_predictions scores with a promoted model only. Promote one (materialize "
+                "production_model with a model that passes the gate) or restore one with "
+                "`make rollback VERSION=...`."
+            )
+        )
+    bundle_dir = artifact_store.local_path(pointer.bundle)
+    if problems := mismatches(bundle_dir, pointer.files):
+        raise dg.Failure(
+            description=(
+                f"the production bundle {artifact_store.display(pointer.bundle)} does not match the "
+                f"checksums in {artifact_store.display(POINTER_PATH)}: {'; '.join(problems)}"
+            )
+        )
+    return pointer, bundle_dir
+
+
 @dg.asset(
     group_name="serving",
     kinds={"onnx", "parquet"},
-    code_version="2",  # 2: source_line is the line in the file; blank JSONL lines are scored, not dropped
+    # 3: the bundle is the one registry/production.json names when the run starts (rollbacks included)
+    code_version="3",
     description=(
         "Every text in the inbox folder (FT_INBOX_DIR, default data/inbox) scored by the production bundle "
-        "that production_model recorded, without torch: source file and line (where the text starts in "
-        "the file), text, label, score, one probability column per class and the model version, as "
-        "Parquet. The data version hashes the bytes that were scored."
+        "that registry/production.json names when the run starts (so a `make rollback` is honoured), "
+        "without torch: source file and line (where the text starts in the file), text, label, score, one "
+        "probability column per class and the model version, as Parquet. The data version is the hash of "
+        "the bytes that were scored plus the model version that scored them."
     ),
 )
 def batch_predictions(
@@ -82,7 +121,21 @@ def batch_predictions(
     except InputError as exc:
         raise dg.Failure(description=str(exc)) from exc
     version = files_version(scored)
-    model = classifier.load(artifact_store.local_path(production_model["path"]))
+    pointer, bundle_dir = production_bundle(artifact_store, production_model)
+    recorded = production_model.get("production_version")
+    if recorded and recorded != pointer.model_version:
+        context.log.warning(
+            f"production_model last recorded model {recorded}, but {POINTER_PATH} now names model "
+            f"{pointer.model_version} (a rollback or a later promotion); scoring with {pointer.model_version}"
+        )
+    model = classifier.load(bundle_dir)
+    if model.model_version != pointer.model_version:
+        raise dg.Failure(
+            description=(
+                f"{POINTER_PATH} names model {pointer.model_version}, but the bundle "
+                f"{artifact_store.display(pointer.bundle)} holds model {model.model_version}"
+            )
+        )
     predictions = model.predict([r["text"] for r in rows], batch_size=classifier.batch_size)
     frame = pd.DataFrame(rows, columns=["source_file", "source_line", "text"])
     frame["label"] = [p.label for p in predictions]
@@ -102,6 +155,14 @@ def batch_predictions(
             if len(frame)
             else dg.MetadataValue.md("inbox empty"),
             "model_version": dg.MetadataValue.text(str(model.model_version)),
+            "production_pointer": dg.MetadataValue.json(
+                {
+                    "model_version": pointer.model_version,
+                    "bundle": pointer.bundle,
+                    "promoted_at": pointer.promoted_at,
+                }
+            ),
+            "bundle_path": dg.MetadataValue.path(artifact_store.display(pointer.bundle)),
             "inbox_dir": dg.MetadataValue.path(str(folder.absolute())),
         },
     )

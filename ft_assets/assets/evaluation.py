@@ -23,6 +23,40 @@ from ft_assets.evaluation.inference import predict_split
 from ft_resources.artifact_store import ArtifactStore
 
 
+def same_labels(fine_tuned_model: dict[str, Any], tokenized_dataset: dict[str, Any], asset: str) -> list[str]:
+    """The model's labels, once they are the tokenized dataset's, in the same order.
+
+    Label id i of the data must name the model's class i: every prediction is compared with the data's
+    ids. A model trained on an earlier tokenized_dataset whose labels were renamed, reordered, added or
+    removed is refused rather than scored. Remapping by name is not attempted: label ids follow one
+    deterministic order (label_order), so equal label sets always give equal lists, and any difference
+    means the classes themselves changed.
+    """
+    model_labels = list(fine_tuned_model["label_names"])
+    data_labels = list(tokenized_dataset["label_names"])
+    if model_labels == data_labels:
+        return model_labels
+    if set(model_labels) == set(data_labels):
+        change = "the same classes in another order"
+    else:
+        gone = [label for label in model_labels if label not in data_labels]
+        new = [label for label in data_labels if label not in model_labels]
+        change = f"only the model's: {gone or 'none'}; only the data's: {new or 'none'}"
+    raise dg.Failure(
+        description=(
+            f"{asset}: fine_tuned_model {fine_tuned_model['model_version']} was trained on labels "
+            f"{model_labels} (tokenized_dataset {fine_tuned_model.get('tokenized_version')}), but the "
+            f"current tokenized_dataset {tokenized_dataset['version']} has labels {data_labels} ({change}); "
+            "its label ids name other classes, so no score would be right. Materialize fine_tuned_model on "
+            "the current tokenized_dataset first."
+        ),
+        metadata={
+            "model_labels": dg.MetadataValue.json(model_labels),
+            "data_labels": dg.MetadataValue.json(data_labels),
+        },
+    )
+
+
 def png_md(title: str, png: bytes) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(png).decode()})")
 
@@ -44,14 +78,14 @@ def evaluation_report(
     tokenized_dataset: dict[str, Any],
     artifact_store: ArtifactStore,
 ) -> dg.Output[dict[str, Any]]:
+    labels = same_labels(fine_tuned_model, tokenized_dataset, "evaluation_report")
     if fine_tuned_model["tokenized_version"] != tokenized_dataset["version"]:
         context.log.warning(
             "the test split comes from a newer tokenized_dataset than the model was trained on; "
-            "scoring the model on the current test split"
+            "scoring the model on the current test split (same labels, same ids)"
         )
     splits = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
     test = splits["test"]
-    labels = fine_tuned_model["label_names"]
     logits = predict_split(artifact_store.local_path(fine_tuned_model["path"]), test)
     probabilities = softmax(logits)
     report = compute_report(

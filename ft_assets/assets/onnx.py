@@ -9,6 +9,7 @@ from ft_serving.classifier import OnnxClassifier
 from ft_serving.spec import INT8_MODEL_FILE, MODEL_FILE, SPEC_FILE
 from pydantic import Field
 
+from ft_assets.assets.evaluation import same_labels
 from ft_assets.assets.metadata import md_table
 from ft_assets.export import (
     PARITY_TOLERANCE,
@@ -58,9 +59,10 @@ def onnx_model(
     evaluation_report: dict[str, Any],
     artifact_store: ArtifactStore,
 ) -> dg.Output[dict[str, Any]]:
+    # The test texts' label ids must name the model's classes: the INT8 accuracy is computed on them.
+    label_names = same_labels(fine_tuned_model, tokenized_dataset, "onnx_model")
     model_dir = artifact_store.local_path(fine_tuned_model["path"])
     dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
-    label_names = fine_tuned_model["label_names"]
     validation_texts = dataset["validation"]["text"] or dataset["train"]["text"]
     rel = f"onnx_model/{fine_tuned_model['model_version']}"
     with artifact_store.write_dir(rel) as out:

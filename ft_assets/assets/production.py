@@ -13,7 +13,13 @@ from ft_serving.spec import MODEL_CARD_FILE, REPORT_FILE, REPORT_METRICS
 from pydantic import Field
 
 from ft_assets.promotion.card import render_model_card
-from ft_assets.promotion.gate import decide, score_bundle
+from ft_assets.promotion.gate import (
+    bundle_labels,
+    decide,
+    decide_label_change,
+    label_set_change,
+    score_bundle,
+)
 from ft_assets.promotion.registry import Registry, RegistryError
 from ft_resources.artifact_store import ArtifactStore
 
@@ -38,19 +44,30 @@ class PromotionConfig(dg.Config):
             "baseline that evaluation_report fits on the same train split."
         ),
     )
+    allow_label_change: bool = Field(
+        default=False,
+        description=(
+            "When the champion predicts other labels than the challenger (a class renamed, added or "
+            "removed), the champion cannot be scored on the new test labels, so the gate keeps it and "
+            "logs why. Set this for one run to promote such a challenger anyway (it must still pass "
+            "require_beats_baseline when that is set)."
+        ),
+    )
 
 
 @dg.asset(
     group_name="serving",
     kinds={"onnx"},
-    code_version="2",
+    code_version="3",  # 3: a champion with another label set is not scored; allow_label_change decides
     pool=PROMOTION_POOL,
     description=(
         "The production bundle: $FT_ARTIFACTS_DIR/registry/production.json names the immutable "
         "registry/<model_version>/ bundle (model.onnx, model.int8.onnx, tokenizer, labels.json, report.json, "
         "MODEL_CARD.md) that serves, and $FT_ARTIFACTS_DIR/production links to it on a local disk. The new "
         "model replaces the current one only when its test score on the current test split is at least the "
-        "current model's score on that split, minus a tolerance; every decision is logged for rollback."
+        "current model's score on that split, minus a tolerance; every decision is logged for rollback. "
+        "A current model that predicts another label set cannot be scored on the new labels: the new "
+        "model is then kept out (label_set_changed) unless config allow_label_change is set."
     ),
 )
 def production_model(
@@ -73,6 +90,14 @@ def production_model(
     names = tokenized_dataset["label_names"]
     texts, truth = test["text"], [names[i] for i in test["labels"]]
     challenger_dir = artifact_store.local_path(onnx_model["path"])
+    challenger_labels = list(bundle_labels(challenger_dir))
+    if set(challenger_labels) != set(names):
+        # Its score on these test labels would mean nothing, and so would the decision.
+        raise dg.Failure(
+            f"onnx_model {onnx_model['model_version']} predicts labels {challenger_labels}, but the test "
+            f"split of tokenized_dataset {tokenized_dataset['version']} is labelled {names}; materialize "
+            "fine_tuned_model, evaluation_report and onnx_model on the current tokenized_dataset first."
+        )
     challenger = score_bundle(challenger_dir, texts, truth, config.metric)
     # Read the champion, decide and switch as one step: no other promotion may move production between.
     with registry.exclusive():
@@ -80,19 +105,35 @@ def production_model(
             current = registry.champion()
         except RegistryError as error:
             raise dg.Failure(str(error)) from None
-        champion_version = None
-        champion = None
+        champion_version: str | None = None
+        champion: float | None = None
+        champion_labels: list[str] | None = None
+        label_change: str | None = None
         if current is not None:
             pointer, champion_dir = current
             champion_version = pointer.model_version
-            champion = score_bundle(champion_dir, texts, truth, config.metric)
-        decision = decide(
-            challenger,
-            champion,
-            config.metric,
-            config.tolerance,
-            beats_baseline=_baseline_pair(config, report),
-        )
+            champion_labels = list(bundle_labels(champion_dir))
+            label_change = label_set_change(champion_labels, challenger_labels)
+            if label_change is None:
+                champion = score_bundle(champion_dir, texts, truth, config.metric)
+        baseline = _baseline_pair(config, report)
+        if label_change is None:
+            decision = decide(challenger, champion, config.metric, config.tolerance, beats_baseline=baseline)
+        else:
+            # Scored on the new labels the champion would get every renamed class wrong and lose to any
+            # challenger: it is not scored at all, and the decision says why.
+            context.log.warning(
+                f"champion {champion_version} and challenger {onnx_model['model_version']} predict "
+                f"different label sets: {label_change}; the champion's score is not comparable"
+            )
+            decision = decide_label_change(
+                challenger,
+                config.metric,
+                config.tolerance,
+                label_change,
+                allow=config.allow_label_change,
+                beats_baseline=baseline,
+            )
         entry = {
             "model_version": onnx_model["model_version"],
             "data_version": report["data_version"],
@@ -102,6 +143,12 @@ def production_model(
             "champion_score": champion,
             "reason": decision.reason,
             "metrics": {k: report[k] for k in REPORT_METRICS},
+            "label_set_changed": label_change is not None,
+            **(
+                {"champion_labels": champion_labels, "challenger_labels": challenger_labels}
+                if label_change is not None
+                else {}
+            ),
         }
         already_live = decision.promote and champion_version == onnx_model["model_version"]
         if already_live:
@@ -119,11 +166,17 @@ def production_model(
             context.log.info(f"promoted {onnx_model['model_version']}: {decision.reason}")
         else:
             registry.record_rejection(entry)
-            context.log.warning(f"kept {champion_version}: {decision.reason}")
+            kept = (
+                f"kept {champion_version}" if champion_version else "no production model yet, none promoted"
+            )
+            context.log.warning(f"{kept}: {decision.reason}")
     production_version = onnx_model["model_version"] if decision.promote else champion_version
     # Masked: the manifest is stored and shown; the store maps it back onto the real root to read.
     bundle_uri = artifact_store.display(bundle_path(production_version)) if production_version else None
-    outcome = "already in production" if already_live else "promoted" if decision.promote else "kept champion"
+    if already_live or decision.promote:
+        outcome = "already in production" if already_live else "promoted"
+    else:
+        outcome = "kept champion" if champion_version else "not promoted (no production model yet)"
     return dg.Output(
         {
             **entry,
@@ -140,6 +193,15 @@ def production_model(
             **(
                 {f"champion_{config.metric}": dg.MetadataValue.float(round(champion, 4))}
                 if champion is not None
+                else {}
+            ),
+            "label_set_changed": dg.MetadataValue.bool(label_change is not None),
+            **(
+                {
+                    "champion_labels": dg.MetadataValue.json(champion_labels),
+                    "challenger_labels": dg.MetadataValue.json(challenger_labels),
+                }
+                if label_change is not None
                 else {}
             ),
             "production_version": dg.MetadataValue.text(str(production_version)),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ft_serving.classifier import OnnxClassifier
+from ft_serving.spec import read_spec
 from sklearn.metrics import accuracy_score, f1_score
 
 
@@ -26,6 +28,51 @@ def score_bundle(bundle_dir: Path, texts: list[str], labels: list[str], metric: 
     if metric == "accuracy":
         return float(accuracy_score(labels, predicted))
     return float(f1_score(labels, predicted, average="macro", zero_division=0))
+
+
+def bundle_labels(bundle_dir: Path) -> tuple[str, ...]:
+    """The labels a bundle predicts, from its bundle.json (no graph is loaded)."""
+    return read_spec(bundle_dir).labels
+
+
+def label_set_change(champion: Sequence[str], challenger: Sequence[str]) -> str | None:
+    """None when both bundles predict the same classes (in any order: scores compare label strings);
+    else a description of the change. A champion with other classes cannot be scored on the
+    challenger's test labels: a renamed class counts as every one of its texts wrong."""
+    if set(champion) == set(challenger):
+        return None
+    removed = [label for label in champion if label not in set(challenger)]
+    added = [label for label in challenger if label not in set(champion)]
+    return (
+        f"champion labels {list(champion)}, challenger labels {list(challenger)} "
+        f"(only the champion's: {removed or 'none'}; only the challenger's: {added or 'none'})"
+    )
+
+
+def decide_label_change(
+    challenger: float,
+    metric: str,
+    tolerance: float,
+    change: str,
+    *,
+    allow: bool,
+    beats_baseline: tuple[float, float] | None = None,
+) -> Decision:
+    """The champion predicts other classes than the challenger (`change`, from label_set_change), so no
+    score of it says whether the challenger is better. Without `allow` the champion stays and a person
+    decides; with it the challenger is promoted as a first model would be (the baseline check, if set)."""
+    prefix = f"label set changed ({change}): champion not comparable"
+    if not allow:
+        why = (
+            f"{prefix}; kept champion. Promoting a model that predicts other labels changes what "
+            "production answers: re-run production_model with config allow_label_change: true to promote it"
+        )
+        return Decision(False, metric, challenger, None, tolerance, why)
+    first = decide(challenger, None, metric, tolerance, beats_baseline=beats_baseline)
+    if not first.promote:
+        return Decision(False, metric, challenger, None, tolerance, f"{prefix}; {first.reason}")
+    why = f"{prefix}; promoted because allow_label_change is set ({metric} {challenger:.4f})"
+    return Decision(True, metric, challenger, None, tolerance, why)
 
 
 def decide(

@@ -14,6 +14,7 @@ import pytest
 from ft_serving.classifier import Prediction
 
 from ft_assets.assets.batch_predictions import InboxConfig, batch_predictions, inbox_version
+from ft_assets.promotion.registry import Registry
 from ft_resources.artifact_store import ArtifactStore
 from ft_resources.classifier_resource import ClassifierResource
 
@@ -41,12 +42,19 @@ class StubClassifier(ClassifierResource):
 
 
 def _score(inbox: Path, tmp_path: Path, overwrite: str = "") -> dg.Output:
+    # batch_predictions scores with the bundle registry/production.json names: publish one for the stub.
+    store = ArtifactStore(root=str(tmp_path / "artifacts"))
+    if Registry(store).pointer() is None:
+        bundle = tmp_path / "bundle"
+        bundle.mkdir()
+        (bundle / "model.onnx").write_bytes(b"stub")
+        Registry(store).publish(bundle, {"model_version": StubModel.model_version})
     return batch_predictions(
         dg.build_asset_context(),
         config=InboxConfig(inbox_dir=str(inbox)),
-        production_model={"path": str(tmp_path / "bundle")},
+        production_model={"production_version": StubModel.model_version},
         classifier=StubClassifier(overwrite=overwrite),
-        artifact_store=ArtifactStore(root=str(tmp_path / "artifacts")),
+        artifact_store=store,
     )
 
 

@@ -6,8 +6,10 @@ import dagster as dg
 import pytest
 from fastapi.testclient import TestClient
 from ft_serving.http.app import ServeConfig, create_app
+from ft_serving.spec import read_spec
 
 from ft_assets.assets.batch_predictions import InboxConfig, batch_predictions
+from ft_assets.promotion.registry import Registry
 from ft_resources.artifact_store import ArtifactStore
 from ft_resources.classifier_resource import ClassifierResource
 
@@ -25,12 +27,16 @@ def test_batch_predictions_equal_ft_serve(bundle_dir, tmp_path, int8):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "messages.txt").write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+    # batch_predictions scores with the bundle registry/production.json names: promote the test bundle.
+    store = ArtifactStore(root=str(tmp_path / "artifacts"))
+    version = read_spec(bundle_dir).model_version
+    Registry(store).publish(bundle_dir, {"model_version": version})
     output = batch_predictions(
         dg.build_asset_context(),
         config=InboxConfig(inbox_dir=str(inbox)),
-        production_model={"path": str(bundle_dir)},
+        production_model={"production_version": version},
         classifier=ClassifierResource(int8=int8),
-        artifact_store=ArtifactStore(root=str(tmp_path / "artifacts")),
+        artifact_store=store,
     )
     frame = output.value
     with TestClient(create_app(ServeConfig(model_dir=bundle_dir, int8=int8))) as client:
