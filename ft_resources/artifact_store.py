@@ -4,6 +4,11 @@ Every artifact write goes through this resource. On a local disk a write is a te
 rename (``local_writes``); on an object store each object is one PUT, which the store publishes
 atomically. Object stores have no atomic multi-object write, so anything that must switch as a whole
 (the production model) is a single small object naming immutable folders: see ft_serving.production.
+A folder uploaded to an object store is complete only once its marker says so: a small object beside
+it (``<parent>/.<name>.ft-folder.json``) written "writing" before the first file and "complete" after
+the last, so a writer killed in between leaves a folder that ``exists`` denies, ``local_path`` refuses
+and the next ``write_dir`` rewrites. Folders uploaded before markers existed have none; they are read
+as before (``FolderState.UNMARKED``), since nothing tells a complete one from a partial one.
 Endpoints and credentials come from the standard variables (``FSSPEC_S3_ENDPOINT_URL`` or
 ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ...) through fsspec; a URI that carries ``user:pass@``
 is shown masked.
@@ -12,12 +17,13 @@ is shown masked.
 from __future__ import annotations
 
 import contextlib
+import enum
 import hashlib
 import json
 import shutil
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import dagster as dg
@@ -28,6 +34,22 @@ from ft_serving.production import location, mask_credentials  # one masking rule
 from pydantic import Field
 
 from ft_resources import settings
+
+MARKER_SUFFIX = ".ft-folder.json"  # the marker of folder <parent>/<name> is <parent>/.<name>.ft-folder.json
+_WRITING, _COMPLETE = "writing", "complete"
+
+
+class FolderState(enum.Enum):
+    """What a folder's marker (on an object store) says about it."""
+
+    COMPLETE = "complete"  # published whole: locally by one rename, remotely by its marker
+    INCOMPLETE = "incomplete"  # a remote write began and did not finish (killed, or still running)
+    UNMARKED = "unmarked"  # remote objects without a marker: uploaded before markers existed
+    ABSENT = "absent"
+
+
+class IncompleteFolderError(FileNotFoundError):
+    """A remote folder whose upload began and never finished: it must be written again, not read."""
 
 
 class ArtifactStore(dg.ConfigurableResource):
@@ -59,9 +81,32 @@ class ArtifactStore(dg.ConfigurableResource):
         return mask_credentials(self._resolve(rel_or_uri))
 
     def exists(self, rel: str) -> bool:
-        fs, path = fsspec.core.url_to_fs(self.uri(rel))
+        """Whether a file or folder is at ``rel``; a remote folder whose upload never finished is not."""
+        return self.folder_state(rel) in (FolderState.COMPLETE, FolderState.UNMARKED)
+
+    def folder_state(self, rel: str) -> FolderState:
+        """Whether ``rel`` was published whole. Locally anything there was (folders appear by a rename);
+        remotely its marker decides, and objects without one are ``UNMARKED`` (an older version's)."""
+        uri = self.uri(rel)
+        fs, path = fsspec.core.url_to_fs(uri)
+        if not self.is_local:
+            marker = self._read_marker(uri)
+            if marker is not None:
+                return FolderState.COMPLETE if marker.get("state") == _COMPLETE else FolderState.INCOMPLETE
         fs.invalidate_cache(path)  # another process may have written it since this one listed
-        return fs.exists(path)
+        if not fs.exists(path):
+            return FolderState.ABSENT
+        return FolderState.COMPLETE if self.is_local else FolderState.UNMARKED
+
+    def mark_complete(self, rel: str) -> None:
+        """Mark a remote folder written before markers existed complete, once a caller has verified it."""
+        if self.is_local:
+            return
+        uri = self.uri(rel)
+        fs, prefix = fsspec.core.url_to_fs(uri)
+        fs.invalidate_cache(prefix)
+        names = [_relative(remote, prefix) for remote in fs.find(prefix)]
+        self._write_marker(uri, _COMPLETE, names)
 
     def listdir(self, rel: str) -> list[str]:
         """Names directly under ``rel`` (empty when it does not exist), sorted."""
@@ -69,7 +114,8 @@ class ArtifactStore(dg.ConfigurableResource):
             found = self._fs.ls(self.uri(rel), detail=False, refresh=True)
         except FileNotFoundError:
             return []
-        return sorted(Path(str(item).rstrip("/")).name for item in found)
+        names = (Path(str(item).rstrip("/")).name for item in found)
+        return sorted(name for name in names if not _is_marker(name))
 
     def write_bytes(self, rel: str, data: bytes) -> str:
         target = self.uri(rel)
@@ -92,10 +138,13 @@ class ArtifactStore(dg.ConfigurableResource):
     def write_dir(self, rel: str, *, replace: bool = True) -> Iterator[Path]:
         """Yield an empty local folder; on success its files are published at ``rel``.
 
-        ``replace=False`` publishes only when nothing is at ``rel`` yet (immutable folders such as
-        registry bundles). On failure nothing is published. Locally the folder appears in one rename;
-        on an object store each file is one PUT, so folders there are named by content or version
-        and made visible by a pointer object written last.
+        ``replace=False`` publishes only when no complete folder is at ``rel`` yet (immutable folders
+        such as registry bundles). On failure nothing is published. Locally the folder appears in one
+        rename; on an object store each file is one PUT, so folders there are named by content or
+        version and made visible by a pointer object written last. There the marker beside the folder
+        says "writing" from before the first PUT until "complete" after the last: a folder cut off
+        part-way is not complete, so ``replace=False`` rewrites it, and a replacement cut off part-way
+        (old and new files mixed) is refused by readers until a write finishes.
         """
         target = self.uri(rel)
         if self.is_local:
@@ -109,7 +158,7 @@ class ArtifactStore(dg.ConfigurableResource):
         staging.mkdir()
         try:
             yield staging
-            if replace or not self._fs.exists(target):
+            if replace or self.folder_state(rel) is not FolderState.COMPLETE:
                 self._upload(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -138,16 +187,24 @@ class ArtifactStore(dg.ConfigurableResource):
         """A local path for an artifact folder or file, downloading remote ones into the cache.
 
         Content-addressed and versioned artifacts never change, so a cached copy is reused; pass
-        `refresh=True` for a location whose content may change.
+        `refresh=True` for a location whose content may change. A remote folder whose upload never
+        finished raises IncompleteFolderError; a complete one is fetched as its marker lists it.
         """
         uri = self._resolve(rel_or_uri)
         if self.is_local:
             return Path(uri)
         local = self._cache_root() / hashlib.sha256(uri.encode()).hexdigest()[:16] / Path(uri).name
         if refresh or not local.exists():
-            if self._fs.isdir(uri):
+            marker = self._read_marker(uri)
+            if marker is not None and marker.get("state") != _COMPLETE:
+                raise IncompleteFolderError(
+                    f"{mask_credentials(uri, self.root)} is incomplete: its upload began and did not finish "
+                    "(killed, or still running); write it again, by materializing its asset again"
+                )
+            if marker is not None or self._fs.isdir(uri):
+                names = _listed_files(marker, uri) if marker is not None else None
                 with local_writes.staged_dir(local, replace=True) as staging:
-                    self._download(uri, staging)
+                    self._download(uri, staging, names)
             else:
                 local_writes.write_bytes(local, self._fs.cat_file(uri))
         return local
@@ -165,17 +222,77 @@ class ArtifactStore(dg.ConfigurableResource):
         return Path(self.cache_dir or Path(tempfile.gettempdir()) / "ft-artifact-cache")
 
     def _upload(self, folder: Path, target: str) -> None:
+        """The marker says "writing", every file is PUT, leftovers are deleted, the marker says "complete".
+
+        A writer killed anywhere in between leaves the folder INCOMPLETE, whatever it held before.
+        """
         fs, prefix = fsspec.core.url_to_fs(target)
         pairs = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*") if path.is_file()}
+        self._write_marker(target, _WRITING)
         fs.put([str(path) for path in pairs.values()], [f"{prefix}/{name}" for name in pairs])
-        # Replacing: objects of an older version that the new one lacks go after the new ones land.
+        # Replacing, or retrying a write that was cut off: objects the new folder lacks go after the
+        # new ones land, and before the marker says complete.
+        fs.invalidate_cache(prefix)
         for remote in fs.find(prefix):
-            if str(remote).removeprefix(prefix).lstrip("/") not in pairs:
+            if _relative(remote, prefix) not in pairs:
                 fs.rm_file(remote)
+        self._write_marker(target, _COMPLETE, sorted(pairs))
 
-    def _download(self, uri: str, folder: Path) -> None:
+    def _download(self, uri: str, folder: Path, names: list[str] | None = None) -> None:
+        """Fetch the folder at ``uri``: the files ``names`` lists, or all it holds (no marker)."""
         fs, prefix = fsspec.core.url_to_fs(uri)
-        for remote in fs.find(prefix):
-            local = folder / str(remote).removeprefix(prefix.rstrip("/")).lstrip("/")
+        prefix = prefix.rstrip("/")
+        remotes = [f"{prefix}/{name}" for name in names] if names is not None else fs.find(prefix)
+        for remote in remotes:
+            local = folder / _relative(remote, prefix)
             local.parent.mkdir(parents=True, exist_ok=True)
             fs.get_file(remote, str(local))
+
+    def _read_marker(self, uri: str) -> dict[str, Any] | None:
+        """The marker of the remote folder at ``uri``: None when it has none."""
+        try:
+            data = self._fs.cat_file(_marker_uri(uri))
+        except FileNotFoundError:
+            return None
+        try:
+            marker = json.loads(data)
+        except ValueError:
+            marker = None
+        # A marker this code cannot read vouches for nothing: the folder counts as incomplete.
+        return marker if isinstance(marker, dict) else {"state": "unreadable"}
+
+    def _write_marker(self, uri: str, state: str, files: list[str] | None = None) -> None:
+        # Names relative to the folder only: a marker never holds the root, whose URI may carry credentials.
+        body = {"state": state, **({"files": files} if files is not None else {})}
+        self._fs.pipe_file(_marker_uri(uri), json.dumps(body, indent=2, sort_keys=True).encode())
+
+
+def _marker_uri(uri: str) -> str:
+    """The marker object of the folder at ``uri``: beside it, so the folder holds only its own files."""
+    parent, _, name = uri.rstrip("/").rpartition("/")
+    return f"{parent}/.{name}{MARKER_SUFFIX}"
+
+
+def _is_marker(name: str) -> bool:
+    return name.startswith(".") and name.endswith(MARKER_SUFFIX)
+
+
+def _relative(remote: str, prefix: str) -> str:
+    return str(remote).removeprefix(prefix.rstrip("/")).lstrip("/")
+
+
+def _listed_files(marker: dict[str, Any], uri: str) -> list[str]:
+    """The file names a complete marker lists, each a relative path inside the folder."""
+    names = marker.get("files")
+    if not isinstance(names, list) or not all(_inside(name) for name in names):
+        raise IncompleteFolderError(
+            f"{mask_credentials(uri)}: its completion marker does not list the folder's files; write it again"
+        )
+    return names
+
+
+def _inside(name: object) -> bool:
+    if not isinstance(name, str) or not name:
+        return False
+    path = PurePosixPath(name)
+    return not path.is_absolute() and ".." not in path.parts and "\\" not in name

@@ -11,7 +11,7 @@ from ft_assets.splitting.hashing import SPLITS
 from ft_assets.tokenizing.dataset import build_dataset_dict
 from ft_assets.tokenizing.encode import label_order
 from ft_assets.tokenizing.versioning import combine, frame_version
-from ft_resources.artifact_store import ArtifactStore
+from ft_resources.artifact_store import ArtifactStore, FolderState
 from ft_resources.base_model import BaseModelSource
 
 
@@ -50,7 +50,10 @@ def tokenized_dataset(
     fingerprint = base_model.fingerprint()
     version = combine(data_version, fingerprint, config.max_length)
     rel = f"tokenized_dataset/{version}"
-    if not artifact_store.exists(f"{rel}/dataset_dict.json"):
+    # Skipped only when the whole folder was published: on an object store dataset_dict.json may land
+    # before the Arrow shards, so a run killed mid-upload leaves a folder the next run must rewrite
+    # (and one uploaded before the store's completion markers is rewritten once, to be sure of it).
+    if artifact_store.folder_state(rel) is not FolderState.COMPLETE:
         with artifact_store.write_dir(rel) as staging:
             dataset.save_to_disk(str(staging))
     truncated = float((lengths > config.max_length).mean()) if len(lengths) else 0.0

@@ -6,6 +6,12 @@ entry as its own object in ``registry/log/``. A crash before the pointer leaves 
 crash after it leaves the new one, and its entry is read from the pointer until the next writer logs it.
 Writers of a local root hold a file lock; on an object store production_model's Dagster pool admits
 one run at a time.
+
+On an object store the bundle's files are separate PUTs: the store's folder marker tells a whole
+archive from one a killed writer left part-way (rewritten, never switched to). An archive uploaded
+before markers existed is kept only when its files match checksums the log recorded for its version
+(or, with nothing recorded, the bundle being promoted); otherwise it is rewritten, and a rewrite that
+would change bytes the log vouches for is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from ft_serving.production import (
 )
 from ft_serving.spec import REPORT_FILE
 
-from ft_resources.artifact_store import ArtifactStore
+from ft_resources.artifact_store import ArtifactStore, FolderState, IncompleteFolderError
 
 LOG_DIR = f"{REGISTRY_DIR}/log"
 LEGACY_LOG = f"{REGISTRY_DIR}/promotions.json"  # one JSON list, written by earlier versions
@@ -117,16 +123,47 @@ class Registry:
         """Archive ``bundle`` under its version (once), then switch production to it.
 
         A version promoted before keeps its first archived copy; the checksums recorded are the
-        archived files', which are the ones production serves.
+        archived files', which are the ones production serves. An archive a killed writer left
+        part-way is written again first.
         """
-        rel = bundle_path(entry["model_version"])
-        if not self.store.exists(rel):
-            with self.store.write_dir(rel, replace=False) as staging:
-                for item in Path(bundle).iterdir():
-                    if item.is_file():
-                        shutil.copyfile(item, staging / item.name)
-        files = digest_folder(self.store.local_path(rel))
+        version = entry["model_version"]
+        rel = bundle_path(version)
+        if self.store.folder_state(rel) is not FolderState.COMPLETE:
+            self._archive(Path(bundle), version)
+        # Fetched afresh: a cached copy may predate a rewrite of an archive cut off part-way.
+        files = digest_folder(self.store.local_path(rel, refresh=True))
         return self._switch({**entry, "action": "promote"}, files)
+
+    def _archive(self, bundle: Path, version: str) -> None:
+        """Write ``bundle`` to ``registry/<version>/``, which holds no complete archive yet.
+
+        What is there is a killed writer's partial upload, or (``UNMARKED``) an archive an earlier
+        version uploaded without a marker: complete, or partial, nothing on the store says which. That
+        one is kept, and marked complete, when its files are exactly those the log recorded for this
+        version or, with none recorded, exactly the bundle's. Otherwise it is rewritten, unless the log
+        recorded checksums that the bundle does not match: rollback, ft-sync and perhaps the pointer
+        itself verify against those, so an archive there may only be rewritten with those very bytes,
+        and otherwise a person must decide. (An archive that is not there at all is written as before.)
+        """
+        rel = bundle_path(version)
+        state = self.store.folder_state(rel)
+        recorded = None if state is FolderState.ABSENT else _latest_checksums(version, self.entries())
+        if state is FolderState.UNMARKED:
+            archived = digest_folder(self.store.local_path(rel, refresh=True))
+            if archived == (recorded if recorded is not None else digest_folder(bundle)):
+                self.store.mark_complete(rel)
+                return
+        if recorded is not None and digest_folder(bundle) != recorded:
+            raise RegistryError(
+                f"the archive {self.store.display(rel)} of model {version} is incomplete or damaged, and "
+                "the bundle now promoted differs from the checksums the registry log recorded for that "
+                "version; refusing to rewrite an archive the log vouches for with other bytes. Restore its "
+                "files from a copy that matches the log's checksums, or promote a new model version"
+            )
+        with self.store.write_dir(rel, replace=False) as staging:
+            for item in bundle.iterdir():
+                if item.is_file():
+                    shutil.copyfile(item, staging / item.name)
 
     def record_rejection(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.exclusive():
@@ -141,7 +178,10 @@ class Registry:
             known = ", ".join(dict.fromkeys(self.versions())) or "none"
             raise ValueError(f"model version {version} was never promoted (promoted versions: {known})")
         files = _recorded_checksums(version, promotions[-1], entries)
-        archived = self.store.local_path(bundle_path(version), refresh=True)
+        try:
+            archived = self.store.local_path(bundle_path(version), refresh=True)
+        except IncompleteFolderError as error:
+            raise ValueError(f"archived bundle {bundle_path(version)} is damaged: {error}") from None
         if problems := mismatches(archived, files):
             raise ValueError(f"archived bundle {bundle_path(version)} is damaged: {'; '.join(problems)}")
         return self._switch({"model_version": version, "action": "rollback"}, files)
@@ -176,6 +216,14 @@ class Registry:
         return [self.store.read_json(f"{LOG_DIR}/{name}") for name in names]
 
 
+def _latest_checksums(version: str, entries: list[dict[str, Any]]) -> dict[str, str] | None:
+    """The archive's checksums as the log last recorded them, or None when no entry records any."""
+    for entry in reversed(entries):
+        if entry["model_version"] == version and entry["action"] in SWITCHES and entry.get("files"):
+            return entry["files"]
+    return None
+
+
 def _recorded_checksums(
     version: str, promotion: dict[str, Any], entries: list[dict[str, Any]]
 ) -> dict[str, str]:
@@ -185,9 +233,8 @@ def _recorded_checksums(
     and the pointer would list no checksums, which a remote ft-serve refuses to sync: refuse here,
     before anything is switched.
     """
-    for entry in reversed(entries):
-        if entry["model_version"] == version and entry["action"] in SWITCHES and entry.get("files"):
-            return entry["files"]
+    if (files := _latest_checksums(version, entries)) is not None:
+        return files
     which = ", ".join(f"{key} {promotion[key]}" for key in ("id", "time") if promotion.get(key))
     verifiable = [e["model_version"] for e in entries if e["action"] in SWITCHES and e.get("files")]
     raise RegistryError(
