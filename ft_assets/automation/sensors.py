@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,17 @@ def _latest_materialization(
         return None, 0, {}
     materialization = record.asset_materialization
     metadata = {name: value.value for name, value in materialization.metadata.items()}
-    return materialization.tags.get(DATA_VERSION_TAG), record.storage_id, metadata
+    return (materialization.tags or {}).get(DATA_VERSION_TAG), record.storage_id, metadata
 
 
-def _read_settings(recorded: object, context: dg.SensorEvaluationContext) -> dict[str, Any]:
+def recorded_read_settings(instance: dg.DagsterInstance, log: logging.Logger) -> dict[str, Any]:
+    """The read options of raw_examples' latest materialization, as its config ({}: the defaults). The
+    sensor and the retrain schedule read with them, so a manual re-read's column mapping is kept."""
+    _, _, metadata = _latest_materialization(instance, RAW_KEY)
+    return _read_settings(metadata.get("read_options"), log)
+
+
+def _read_settings(recorded: object, log: logging.Logger) -> dict[str, Any]:
     """The read options raw_examples' latest materialization recorded (`read_options`), as config; {} (the
     defaults) when there is none or they no longer fit RawDataConfig."""
     if not isinstance(recorded, dict):
@@ -44,7 +52,7 @@ def _read_settings(recorded: object, context: dg.SensorEvaluationContext) -> dic
     try:
         RawDataConfig(**known)
     except Exception as exc:  # pydantic's ValidationError: a field whose type changed
-        context.log.warning(f"ignoring the recorded read options {recorded}: {exc}")
+        log.warning(f"ignoring the recorded read options {recorded}: {exc}")
         return {}
     return known
 
@@ -68,7 +76,7 @@ def new_data_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.S
     # The options the data was last read with (a manual re-read with label_column=fine_label, say) are
     # kept: the version is hashed with them, exactly as raw_examples hashes it, and a new file is read
     # with them. Only the reader version is today's, so a reader fix reads the folder again.
-    config = {"data_dir": str(folder), **_read_settings(metadata.get("read_options"), context)}
+    config = {"data_dir": str(folder), **_read_settings(metadata.get("read_options"), context.log)}
     try:
         found = scan(folder)
         current = folder_version(found, read_options(RawDataConfig(**config)))

@@ -39,3 +39,22 @@ def test_a_malformed_cron_fails_when_the_code_location_loads(monkeypatch):
     monkeypatch.setenv(RETRAIN_CRON_ENV, "every monday")
     with pytest.raises(dg.DagsterInvalidDefinitionError, match="every monday"):
         build_retrain_schedule()
+
+
+def test_the_schedule_reads_with_the_options_of_the_latest_raw_examples_run():
+    schedule = build_retrain_schedule()
+    with dg.instance_for_test() as instance:
+        # Nothing read yet: raw_examples' defaults.
+        [request] = schedule.evaluate_tick(dg.build_schedule_context(instance=instance)).run_requests
+        assert request.run_config == {}
+        chosen = {
+            "text_column": "sentence",
+            "label_column": "fine_label",
+            "encoding": "cp1252",
+            "tsv_quoting": True,
+        }
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization("raw_examples", metadata={"read_options": dg.MetadataValue.json(chosen)})
+        )
+        [request] = schedule.evaluate_tick(dg.build_schedule_context(instance=instance)).run_requests
+        assert request.run_config == {"ops": {"raw_examples": {"config": chosen}}}
