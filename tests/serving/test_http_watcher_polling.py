@@ -229,3 +229,25 @@ def test_a_store_that_is_down_at_start_up_leaves_the_server_up_and_not_ready(tmp
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 503
         assert calls["n"] >= 1
+
+
+def test_a_store_that_keeps_failing_is_polled_less_and_less_often_until_it_answers(tmp_path, monkeypatch):
+    publish(tmp_path, "v1")
+    watcher = PointerWatcher(str(tmp_path), ModelHolder(), Loader(), ServeMetrics(), interval_s=1.0)
+    real_signature = watcher._signature
+    down = {"polls": 8}
+
+    def outage() -> tuple[str, ...]:
+        if down["polls"]:
+            down["polls"] -= 1
+            raise ConnectionError("store unreachable")
+        return real_signature()
+
+    monkeypatch.setattr(watcher, "_signature", outage)
+    delays = []
+    for _ in range(9):
+        asyncio.run(watcher.poll())
+        delays.append(watcher.next_delay())
+    # Doubling from the interval, capped, then back to the interval once the store answers and v1 loads.
+    assert delays == [2.0, 4.0, 8.0, 16.0, watcher_module.BACKOFF_MAX_S, 30.0, 30.0, 30.0, 1.0]
+    assert watcher._holder.current is not None and watcher._holder.current.model_version == "v1"

@@ -35,6 +35,9 @@ _SIGNATURE_KEYS = ("ino", "mtime", "ETag", "LastModified", "size")
 _ABSENT = ("absent",)
 # Seconds between two looks at the pointer: one stat (a HEAD on s3://), cheap enough to do often.
 POLL_INTERVAL_S = 1.0
+# A store that keeps failing is asked half as often after each failure, down to once in this many seconds:
+# an outage of hours logs a few hundred lines, not one a second, and recovery is seen within this bound.
+BACKOFF_MAX_S = 30.0
 
 
 class PointerWatcher:
@@ -58,12 +61,19 @@ class PointerWatcher:
         self._load = load
         self._metrics = metrics
         self._seen: tuple[str, ...] | None = None
+        self._failures = 0  # polls in a row that the store or the network failed
 
     async def run(self) -> None:
         """Poll until cancelled; no error of one poll stops the server from following promotions."""
         while True:
             await self.poll()
-            await asyncio.sleep(self.interval_s)
+            await asyncio.sleep(self.next_delay())
+
+    def next_delay(self) -> float:
+        """The poll interval, doubled for each failed poll in a row, up to BACKOFF_MAX_S."""
+        if self._failures == 0:
+            return self.interval_s
+        return min(self.interval_s * 2 ** min(self._failures, 32), max(self.interval_s, BACKOFF_MAX_S))
 
     async def poll(self) -> None:
         """One check whose errors are logged, not raised: a store that is down at start-up or later
@@ -72,17 +82,20 @@ class PointerWatcher:
         try:
             await self.check()
         except OSError as error:  # an unreachable store: keep serving, try again next poll
+            self._failures += 1
             log.warning("cannot check %s: %s", self._shown, self._describe(error))
         except Exception as error:  # a store client's own error type, or a bug: same
+            self._failures += 1
             log.error("polling %s failed: %s; polling on", self._shown, self._describe(error))
 
     async def check(self) -> bool:
         """One poll; True when a new model was swapped in."""
         signature = await asyncio.to_thread(self._signature)
         if signature == self._seen:
+            self._failures = 0
             return False
         if signature == _ABSENT:
-            self._seen = signature
+            self._seen, self._failures = signature, 0
             log.warning("no production pointer at %s yet; waiting for a promotion", self._shown)
             return False
         current = self._holder.current
@@ -91,19 +104,20 @@ class PointerWatcher:
             # Reading, fetching, hashing and loading take a while: the event loop keeps serving.
             model = await asyncio.to_thread(self._load_pointed)
         except ValueError as error:  # BundleError (SyncError, ProductionError) included: a bad bundle
-            self._seen = signature  # refused once; the next promotion rewrites the pointer
+            self._seen, self._failures = signature, 0  # refused once; the next promotion rewrites it
             self._metrics.swaps.labels(result="refused").inc()
             refusal = mask_credentials(str(error), self.root)
             log.error("refused to serve the promoted bundle: %s; %s", refusal, keeping)
             return False
         except Exception as error:  # OSError, a store client's errors: not the bundle's fault
+            self._failures += 1
             log.warning(
                 "could not fetch or load the promoted bundle: %s; %s, will retry at the next poll",
                 self._describe(error),
                 keeping,
             )
             return False
-        self._seen = signature
+        self._seen, self._failures = signature, 0
         if model is None:
             return False
         previous = self._holder.swap(model)
