@@ -1,5 +1,6 @@
 """tokenized_dataset: the splits as a Hugging Face DatasetDict (Arrow), unpadded."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
@@ -10,6 +11,7 @@ from pydantic import Field
 from ft_assets.splitting.hashing import SPLITS
 from ft_assets.tokenizing.dataset import build_dataset_dict
 from ft_assets.tokenizing.encode import label_order
+from ft_assets.tokenizing.leakage import find_leakage
 from ft_assets.tokenizing.versioning import combine, frame_version
 from ft_resources.artifact_store import ArtifactStore, FolderState
 from ft_resources.base_model import BaseModelSource
@@ -34,6 +36,17 @@ class TokenizeConfig(dg.Config):
         "dataset_splits tokenized in batch with the base model's fast tokenizer, truncated to max_length "
         "and not padded (batches are padded dynamically at training time); saved as a DatasetDict in Arrow."
     ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "held_out_rows_unseen_in_train",
+            asset="tokenized_dataset",
+            description=(
+                "Warns when validation or test rows reach the model as exactly the token ids of a train "
+                "row (texts that differ only in accents, spacing around punctuation, or after max_length): "
+                "those rows score memory, not generalisation. Warn level: the split stays as it is."
+            ),
+        )
+    ],
 )
 def tokenized_dataset(
     context: dg.AssetExecutionContext,
@@ -41,7 +54,7 @@ def tokenized_dataset(
     dataset_splits: pd.DataFrame,
     base_model: BaseModelSource,
     artifact_store: ArtifactStore,
-) -> dg.Output[dict[str, Any]]:
+) -> Iterator[dg.Output[dict[str, Any]] | dg.AssetCheckResult]:
     tokenizer = base_model.load_tokenizer()
     label_names = label_order(dataset_splits["label"].astype(str).tolist())
     dataset, lengths = build_dataset_dict(dataset_splits, tokenizer, label_names, config.max_length)
@@ -71,7 +84,7 @@ def tokenized_dataset(
         "rows": {split: len(dataset[split]) for split in SPLITS},
     }
     context.log.info(f"tokenized {len(lengths):,} texts; {truncated:.2%} truncated at {config.max_length}")
-    return dg.Output(
+    yield dg.Output(
         manifest,
         metadata={
             "dataset_path": dg.MetadataValue.path(manifest["path"]),
@@ -81,5 +94,17 @@ def tokenized_dataset(
             "labels": dg.MetadataValue.json(label_names),
             "rows_per_split": dg.MetadataValue.json(manifest["rows"]),
             "data_version": dg.MetadataValue.text(data_version),
+        },
+    )
+    leakage = find_leakage(dataset)
+    if leakage.total:
+        context.log.warning(f"{leakage.total} held-out rows have a train row's token ids: {leakage.rows}")
+    yield dg.AssetCheckResult(
+        check_name="held_out_rows_unseen_in_train",
+        passed=leakage.total == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "rows_with_train_token_ids": dg.MetadataValue.json(leakage.rows),
+            "examples": dg.MetadataValue.json(leakage.examples),
         },
     )
