@@ -1,7 +1,5 @@
 """batch_predictions: the production bundle applied to unlabeled files in the inbox."""
 
-import hashlib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ from ft_serving.production import POINTER_PATH, ProductionError, ProductionPoint
 from pydantic import Field
 
 from ft_assets.assets.metadata import class_counts, counts_md
+from ft_assets.ingest.discovery import data_version, digest
 from ft_assets.promotion.registry import Registry
 from ft_resources import settings
 from ft_resources.artifact_store import ArtifactStore
@@ -34,24 +33,14 @@ def inbox_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in INBOX_SUFFIXES)
 
 
-def files_version(digests: Iterable[tuple[str, bytes]]) -> str:
-    """Hash of (name relative to the inbox, SHA-256 of its bytes) pairs, in inbox_files' order."""
-    combined = hashlib.sha256()
-    for name, digest in digests:
-        combined.update(name.encode())
-        combined.update(digest)
-    return combined.hexdigest()[:16]
-
-
 def inbox_version(folder: Path) -> str:
     """The version of the inbox as it is now: what the sensor compares with the last scored version."""
-    return files_version(
-        (path.relative_to(folder).as_posix(), hashlib.sha256(path.read_bytes()).digest())
-        for path in inbox_files(folder)
+    return data_version(
+        {path.relative_to(folder).as_posix(): digest(path.read_bytes()) for path in inbox_files(folder)}
     )
 
 
-def production_bundle(
+def verified_production_bundle(
     artifact_store: ArtifactStore, production_model: dict[str, Any]
 ) -> tuple[ProductionPointer, Path]:
     """The production pointer as it is now and a verified local copy of the bundle it names.
@@ -107,21 +96,21 @@ def batch_predictions(
 ) -> dg.Output[pd.DataFrame]:
     folder = Path(config.inbox_dir or settings.inbox_dir())
     rows: list[dict[str, Any]] = []
-    scored: list[tuple[str, bytes]] = []
+    scored: dict[str, str] = {}
     try:
         for path in inbox_files(folder):
             # Each file is read once: the rows and the data version come from the same bytes, so a file
             # rewritten while the model runs cannot be recorded under a version it was not scored at.
             source, data = path.relative_to(folder).as_posix(), read_input_bytes(path)
-            scored.append((source, hashlib.sha256(data).digest()))
+            scored[source] = digest(data)
             rows += [
                 {"source_file": source, "source_line": item.line, "text": item.text}
                 for item in parse_input(data, path)
             ]
     except InputError as exc:
         raise dg.Failure(description=str(exc)) from exc
-    version = files_version(scored)
-    pointer, bundle_dir = production_bundle(artifact_store, production_model)
+    version = data_version(scored)
+    pointer, bundle_dir = verified_production_bundle(artifact_store, production_model)
     recorded = production_model.get("production_version")
     if recorded and recorded != pointer.model_version:
         context.log.warning(

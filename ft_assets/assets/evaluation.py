@@ -20,6 +20,7 @@ from ft_assets.evaluation import (
     training_curves_png,
 )
 from ft_assets.evaluation.inference import predict_split
+from ft_assets.tokenizing.encode import label_difference
 from ft_resources.artifact_store import ArtifactStore
 
 
@@ -39,9 +40,7 @@ def same_labels(fine_tuned_model: dict[str, Any], tokenized_dataset: dict[str, A
     if set(model_labels) == set(data_labels):
         change = "the same classes in another order"
     else:
-        gone = [label for label in model_labels if label not in data_labels]
-        new = [label for label in data_labels if label not in model_labels]
-        change = f"only the model's: {gone or 'none'}; only the data's: {new or 'none'}"
+        change = label_difference("model", model_labels, "data", data_labels)
     raise dg.Failure(
         description=(
             f"{asset}: fine_tuned_model {fine_tuned_model['model_version']} was trained on labels "

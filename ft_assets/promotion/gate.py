@@ -10,6 +10,8 @@ from ft_serving.classifier import OnnxClassifier
 from ft_serving.spec import read_spec
 from sklearn.metrics import accuracy_score, f1_score
 
+from ft_assets.tokenizing.encode import label_difference
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -41,12 +43,8 @@ def label_set_change(champion: Sequence[str], challenger: Sequence[str]) -> str 
     challenger's test labels: a renamed class counts as every one of its texts wrong."""
     if set(champion) == set(challenger):
         return None
-    removed = [label for label in champion if label not in set(challenger)]
-    added = [label for label in challenger if label not in set(champion)]
-    return (
-        f"champion labels {list(champion)}, challenger labels {list(challenger)} "
-        f"(only the champion's: {removed or 'none'}; only the challenger's: {added or 'none'})"
-    )
+    difference = label_difference("champion", champion, "challenger", challenger)
+    return f"champion labels {list(champion)}, challenger labels {list(challenger)} ({difference})"
 
 
 def decide_label_change(

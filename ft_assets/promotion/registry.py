@@ -128,13 +128,13 @@ class Registry:
         """
         version = entry["model_version"]
         rel = bundle_path(version)
-        if self.store.folder_state(rel) is not FolderState.COMPLETE:
-            self._archive(Path(bundle), version)
+        if (state := self.store.folder_state(rel)) is not FolderState.COMPLETE:
+            self._archive(Path(bundle), version, state)
         # Fetched afresh: a cached copy may predate a rewrite of an archive cut off part-way.
         files = digest_folder(self.store.local_path(rel, refresh=True))
         return self._switch({**entry, "action": "promote"}, files)
 
-    def _archive(self, bundle: Path, version: str) -> None:
+    def _archive(self, bundle: Path, version: str, state: FolderState) -> None:
         """Write ``bundle`` to ``registry/<version>/``, which holds no complete archive yet.
 
         What is there is a killed writer's partial upload, or (``UNMARKED``) an archive an earlier
@@ -146,7 +146,6 @@ class Registry:
         and otherwise a person must decide. (An archive that is not there at all is written as before.)
         """
         rel = bundle_path(version)
-        state = self.store.folder_state(rel)
         recorded = None if state is FolderState.ABSENT else _latest_checksums(version, self.entries())
         if state is FolderState.UNMARKED:
             archived = digest_folder(self.store.local_path(rel, refresh=True))

@@ -7,6 +7,7 @@ text comes from the tokenizer's overflow pieces, which avoids a second encoding 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,3 +52,12 @@ def label_order(labels: list[str]) -> list[str]:
     if all(label.lstrip("-").isdigit() for label in unique):
         return sorted(unique, key=int)
     return unique
+
+
+def label_difference(
+    first: str, first_labels: Sequence[str], second: str, second_labels: Sequence[str]
+) -> str:
+    """Which labels only one side has, in a sentence: what an error about two label lists must say."""
+    only_first = [label for label in first_labels if label not in set(second_labels)]
+    only_second = [label for label in second_labels if label not in set(first_labels)]
+    return f"only the {first}'s: {only_first or 'none'}; only the {second}'s: {only_second or 'none'}"
