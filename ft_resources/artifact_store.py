@@ -17,12 +17,13 @@ is shown masked.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -31,6 +32,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from ft_serving import local_writes
 from ft_serving.production import location, mask_credentials  # one masking rule, serving's
+from ft_serving.spec import is_plain_name
 from pydantic import Field
 
 from ft_resources import settings
@@ -50,6 +52,14 @@ class FolderState(enum.Enum):
 
 class IncompleteFolderError(FileNotFoundError):
     """A remote folder whose upload began and never finished: it must be written again, not read."""
+
+
+@dataclasses.dataclass
+class NamedFolder:
+    """A folder being written by ``write_named_dir``: where to write, then where it was published."""
+
+    path: Path
+    rel: str = ""  # set once the folder is published: parent/<its name>
 
 
 class ArtifactStore(dg.ConfigurableResource):
@@ -151,17 +161,41 @@ class ArtifactStore(dg.ConfigurableResource):
             with local_writes.staged_dir(Path(target), replace=replace) as staging:
                 yield staging
             return
-        staging_root = self._cache_root() / "staging"
-        staging_root.mkdir(parents=True, exist_ok=True)
-        local_writes.sweep_stale(staging_root)
-        staging = local_writes.temporary_sibling(staging_root / Path(rel).name)
-        staging.mkdir()
-        try:
+        with self._remote_staging(Path(rel).name) as staging:
             yield staging
             if replace or self.folder_state(rel) is not FolderState.COMPLETE:
                 self._upload(staging, target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def write_named_dir(self, parent: str, name_of: Callable[[Path], str]) -> Iterator[NamedFolder]:
+        """Yield an empty local folder (``.path``) whose name is known only once it is written.
+
+        On success ``name_of(folder)`` names it, it is published at ``parent/<name>`` and ``.rel`` says
+        where. The name must come from the folder's content: a folder already complete under that name
+        holds the same bytes, so it is kept and this copy dropped (``write_dir(replace=False)``). Locally
+        the folder is staged inside ``parent``, so a process that can only see the artifacts root (a
+        Kubernetes pod on the same volume) can write it, and it appears by one rename.
+        """
+        if self.is_local:
+            folder = Path(self.uri(parent))
+            folder.mkdir(parents=True, exist_ok=True)
+            local_writes.sweep_stale(folder)
+            staging = local_writes.temporary_sibling(folder / "new")
+            staging.mkdir()
+            try:
+                named = NamedFolder(staging)
+                yield named
+                named.rel = f"{parent}/{_plain(name_of(staging))}"
+                local_writes.publish_dir(staging, Path(self.uri(named.rel)), replace=False)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            return
+        with self._remote_staging(Path(parent).name) as staging:
+            named = NamedFolder(staging)
+            yield named
+            named.rel = f"{parent}/{_plain(name_of(staging))}"
+            if self.folder_state(named.rel) is not FolderState.COMPLETE:
+                self._upload(staging, self.uri(named.rel))
 
     def point_symlink(self, rel_link: str, rel_target: str) -> None:
         """Locally, make ``rel_link`` a symlink to ``rel_target`` in one atomic swap.
@@ -220,6 +254,19 @@ class ArtifactStore(dg.ConfigurableResource):
 
     def _cache_root(self) -> Path:
         return Path(self.cache_dir or Path(tempfile.gettempdir()) / "ft-artifact-cache")
+
+    @contextlib.contextmanager
+    def _remote_staging(self, name: str) -> Iterator[Path]:
+        """A fresh local folder in the cache, removed afterwards, where a remote folder is put together."""
+        staging_root = self._cache_root() / "staging"
+        staging_root.mkdir(parents=True, exist_ok=True)
+        local_writes.sweep_stale(staging_root)
+        staging = local_writes.temporary_sibling(staging_root / name)
+        staging.mkdir()
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     def _upload(self, folder: Path, target: str) -> None:
         """The marker says "writing", every file is PUT, leftovers are deleted, the marker says "complete".
@@ -296,3 +343,9 @@ def _inside(name: object) -> bool:
         return False
     path = PurePosixPath(name)
     return not path.is_absolute() and ".." not in path.parts and "\\" not in name
+
+
+def _plain(name: str) -> str:
+    if not is_plain_name(name):
+        raise ValueError(f"{name!r} cannot name an artifact folder: it must be one plain path segment")
+    return name

@@ -2,10 +2,12 @@
 
 import shutil
 import tempfile
-from pathlib import Path
+from functools import partial
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import dagster as dg
+from ft_serving.checksums import digest_folder
 
 from ft_assets.assets.metadata import md_table
 from ft_assets.tokenizing.versioning import combine
@@ -19,22 +21,31 @@ from ft_resources.k8s import gpu_op_tags
 from ft_resources.training_launcher import TrainingLauncher
 
 
-def model_version(tokenized: dict[str, Any], config: TrainConfig, base_fingerprint: str) -> str:
+def training_key(tokenized: dict[str, Any], config: TrainConfig, base_fingerprint: str) -> str:
+    """What goes into a training run: the data, the config and the base model. It names the run's
+    checkpoints, so a retried run resumes; it does not name the model (see model_version)."""
     return combine(tokenized["version"], config.model_dump(), base_fingerprint)
 
 
-def checkpoint_dir_for(store: ArtifactStore, version: str) -> Path:
+def model_version(key: str, model_dir: Path) -> str:
+    """The training key and every byte of the saved model. Two runs of one key can end with other
+    weights (another device or precision, a time budget that stops at another step, GPU kernels that
+    are not bit-reproducible); each set of weights is its own version, and the same bytes keep theirs."""
+    return combine(key, digest_folder(model_dir))
+
+
+def checkpoint_dir_for(store: ArtifactStore, key: str) -> Path:
     if store.is_local:
-        return Path(store.uri("checkpoints", version))
+        return Path(store.uri("checkpoints", key))
     # Trainer needs a real folder; remote roots checkpoint into this machine's temporary folder
     # (asking the store for a local copy of "checkpoints" would download a folder that does not exist).
-    return Path(tempfile.gettempdir()) / "ft-checkpoints" / version
+    return Path(tempfile.gettempdir()) / "ft-checkpoints" / key
 
 
 @dg.asset(
     group_name="training",
     kinds={"pytorch", "huggingface"},
-    code_version="2",
+    code_version="3",  # 3: the model version names the saved weights, not only the inputs
     pool="gpu",
     op_tags=gpu_op_tags(),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=15),
@@ -62,28 +73,30 @@ def fine_tuned_model(
             f"tokenized_dataset was built with base model {tokenized_dataset['base_model']}, "
             f"but the base model is now {base_model.name_or_path}; re-materialize tokenized_dataset first."
         )
-    version = model_version(tokenized_dataset, config, fingerprint)
-    checkpoints = checkpoint_dir_for(artifact_store, version)
-    rel = f"fine_tuned_model/{version}"
-    with artifact_store.write_dir(rel) as staging:
+    key = training_key(tokenized_dataset, config, fingerprint)
+    checkpoints = checkpoint_dir_for(artifact_store, key)
+    with artifact_store.write_named_dir("fine_tuned_model", partial(model_version, key)) as written:
         job = TrainJob(
             dataset_path=str(artifact_store.local_path(tokenized_dataset["path"])),
             label_names=tokenized_dataset["label_names"],
             base_model=base_model.resolve(),
             config=config.model_dump(),
             accelerator=accelerator.model_dump(),
-            output_dir=str(staging),
+            output_dir=str(written.path),
             checkpoint_dir=str(checkpoints),
         )
         invocation = training_launcher.run(context, job)
         outcome = _outcome(invocation)
         reported = invocation.get_materialize_result().metadata or {}
+    rel = written.rel
+    version = PurePosixPath(rel).name
     # The checkpoints exist to survive a crash; once the model is published they are dead weight.
     shutil.rmtree(checkpoints, ignore_errors=True)
     manifest = {
         # Masked: the manifest is stored and shown; the store maps it back onto the real root to read.
         "path": artifact_store.display(rel),
         "model_version": version,
+        "training_key": key,
         "data_version": tokenized_dataset["data_version"],
         "tokenized_version": tokenized_dataset["version"],
         "base_model": tokenized_dataset["base_model"],
@@ -103,6 +116,7 @@ def fine_tuned_model(
         metadata={
             **reported,
             "model_version": dg.MetadataValue.text(version),
+            "training_key": dg.MetadataValue.text(key),
             "model_path": dg.MetadataValue.path(manifest["path"]),
             "validation_per_epoch": md_table(evaluations, list(evaluations[0]) if evaluations else []),
             "data_version": dg.MetadataValue.text(tokenized_dataset["data_version"]),

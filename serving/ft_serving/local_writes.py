@@ -77,18 +77,24 @@ def staged_dir(target: Path, *, replace: bool) -> Iterator[Path]:
     staging.mkdir()
     try:
         yield staging
-        _fsync_tree(staging)
-        if replace and target.exists():
-            _swap_in(staging, target)
-        else:
-            try:
-                staging.rename(target)
-            except OSError:
-                if not target.is_dir():
-                    raise
-                # Another writer published this immutable folder first; its copy stays.
+        publish_dir(staging, target, replace=replace)
     finally:
         _remove(staging)
+
+
+def publish_dir(staging: Path, target: Path, *, replace: bool) -> None:
+    """Rename the finished folder ``staging`` to ``target`` on the same file system, as ``staged_dir``
+    does on success; for a folder whose name is known only once it is written (named by its content)."""
+    _fsync_tree(staging)
+    if replace and target.exists():
+        _swap_in(staging, target)
+        return
+    try:
+        staging.rename(target)
+    except OSError:
+        if not target.is_dir():
+            raise
+        # Another writer published this immutable folder first; its copy stays.
 
 
 def point_symlink(link: Path, target: Path) -> None:

@@ -171,7 +171,7 @@ def test_training_reports_through_pipes_and_the_card_names_the_method(graph):
     # Every weight but the word-table rows of tokens the train split never uses.
     assert 0 < trained["trainable_parameters"] < trained["total_parameters"]
     assert "rows of tokens in the train split" in trained["method_detail"]
-    assert trained["checkpoint_dir"].endswith(trained["model_version"])
+    assert trained["checkpoint_dir"].endswith(trained["training_key"])
     # The training process's progress lines reached the run's log through Pipes.
     lines = [record.user_message for record in instance.all_logs(result.run_id)]
     assert any(line.startswith("training for ") for line in lines)

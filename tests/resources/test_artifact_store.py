@@ -54,6 +54,35 @@ def test_a_folder_is_published_whole_replaced_whole_or_not_at_all(store):
     assert (local / "weights").read_bytes() == b"two"
 
 
+def _by_content(folder: Path) -> str:
+    return (folder / "weights").read_bytes().decode()
+
+
+def test_a_folder_named_by_its_content_is_published_under_that_name(store):
+    with store.write_named_dir("model", _by_content) as written:
+        (written.path / "weights").write_bytes(b"one")
+        if store.is_local:  # staged inside its parent, so a pod that sees only the root can write it
+            assert written.path.parent == Path(store.uri("model"))
+    assert written.rel == "model/one"
+    assert store.listdir("model") == ["one"]
+    assert store.read_bytes("model/one/weights") == b"one"
+    with store.write_named_dir("model", _by_content) as again:
+        (again.path / "weights").write_bytes(b"one")
+    assert again.rel == "model/one" and store.listdir("model") == ["one"]
+    with pytest.raises(RuntimeError), store.write_named_dir("model", _by_content) as failed:
+        (failed.path / "weights").write_bytes(b"two")
+        raise RuntimeError("the writer failed")
+    assert failed.rel == "" and store.listdir("model") == ["one"]
+    with (
+        pytest.raises(ValueError, match="plain path segment"),
+        store.write_named_dir("model", _by_content) as bad,
+    ):
+        (bad.path / "weights").write_bytes(b"../escape")
+    assert store.listdir("model") == ["one"]
+    if store.is_local:  # no staging folder is left beside the published one
+        assert sorted(p.name for p in Path(store.uri("model")).iterdir()) == ["one"]
+
+
 def test_nested_folders_round_trip_through_the_cache(store):
     with store.write_dir("ds") as staging:
         (staging / "train").mkdir()
