@@ -31,8 +31,9 @@ import dagster as dg
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from ft_serving import local_writes
-from ft_serving.production import location, mask_credentials  # one masking rule, serving's
+from ft_serving.production import ProductionPointer, location, mask_credentials  # one masking rule
 from ft_serving.spec import is_plain_name
+from ft_serving.sync import verified_bundle
 from pydantic import Field
 
 from ft_resources import settings
@@ -242,6 +243,11 @@ class ArtifactStore(dg.ConfigurableResource):
             else:
                 local_writes.write_bytes(local, self._fs.cat_file(uri))
         return local
+
+    def verified_bundle(self, pointer: ProductionPointer) -> Path:
+        """A local copy of the bundle ``pointer`` names, every file checked against the pointer's SHA-256s
+        (ft_serving.sync.verified_bundle, the one way from a pointer to bundle files); SyncError if not."""
+        return verified_bundle(self.root, pointer, self._cache_root() / "bundles")
 
     def _resolve(self, rel_or_uri: str) -> str:
         masked_root = mask_credentials(self.root.rstrip("/"))

@@ -5,9 +5,9 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
-from ft_serving.checksums import mismatches
 from ft_serving.predict_cli import InputError, parse_input, read_input_bytes
 from ft_serving.production import POINTER_PATH, ProductionError, ProductionPointer
+from ft_serving.sync import SyncError
 from pydantic import Field
 
 from ft_assets.assets.metadata import class_counts, counts_md
@@ -63,15 +63,10 @@ def verified_production_bundle(
                 "`make rollback VERSION=...`."
             )
         )
-    bundle_dir = artifact_store.local_path(pointer.bundle)
-    if problems := mismatches(bundle_dir, pointer.files):
-        raise dg.Failure(
-            description=(
-                f"the production bundle {artifact_store.display(pointer.bundle)} does not match the "
-                f"checksums in {artifact_store.display(POINTER_PATH)}: {'; '.join(problems)}"
-            )
-        )
-    return pointer, bundle_dir
+    try:
+        return pointer, artifact_store.verified_bundle(pointer)
+    except SyncError as error:
+        raise dg.Failure(description=f"cannot score with the production bundle: {error}") from None
 
 
 @dg.asset(

@@ -34,6 +34,7 @@ from ft_serving.production import (
     bundle_path,
 )
 from ft_serving.spec import REPORT_FILE
+from ft_serving.sync import SyncError
 
 from ft_resources.artifact_store import ArtifactStore, FolderState, IncompleteFolderError
 
@@ -96,7 +97,14 @@ class Registry:
                     f"the first; restore production with `make rollback VERSION={promoted[-1]}`"
                 )
             return None
-        return pointer, self.store.local_path(pointer.bundle)
+        try:
+            return pointer, self.store.verified_bundle(pointer)
+        except SyncError as error:
+            # Scored from other bytes than were promoted, the champion's score would decide nothing.
+            raise RegistryError(
+                f"the production bundle cannot be scored as the champion: {error}. Restore its files from a "
+                "copy that matches, or switch production to a sound version with `make rollback VERSION=...`"
+            ) from None
 
     def _adopt_older_layout(self) -> ProductionPointer | None:
         """A local root from before the pointer: its production/ folder held the last promoted bundle.

@@ -5,7 +5,8 @@ small JSON file ``<root>/registry/production.json`` naming one of them; switchin
 atomic write of that file (temp file + rename on a local disk, a single PUT on an object store), so a
 reader finds the old or the new bundle, never none and never a mix. On a local disk the registry also
 keeps the symlink ``<root>/production`` pointing at the same bundle, for people and tools that want a
-fixed path. Readers (ft-predict, ft-serve, the promotion gate, rollback) use the functions here.
+fixed path. Readers (ft-predict, ft-serve, the promotion gate, rollback) parse it here and reach the
+bundle's files through ``ft_serving.sync.verified_bundle``, which checks them against it.
 Torch-free and Dagster-free; fsspec reaches object stores (``FSSPEC_S3_ENDPOINT_URL`` /
 ``AWS_ENDPOINT_URL`` and the usual credential variables apply).
 """
@@ -121,25 +122,3 @@ def read_production_pointer(root: str | None = None) -> ProductionPointer | None
     except FileNotFoundError:
         return None
     return ProductionPointer.from_json(data, mask_credentials(uri))
-
-
-def production_bundle_uri(root: str | None = None) -> str:
-    """Location (path or URI) of the production bundle; ProductionError when there is none."""
-    root = root or artifacts_dir()
-    pointer = read_production_pointer(root)
-    if pointer is None:
-        raise ProductionError(
-            f"no production model: {mask_credentials(location(root, POINTER_PATH))} does not exist "
-            "(train and promote one with `make run`, or pass --model)"
-        )
-    return location(root, pointer.bundle)
-
-
-def production_bundle_dir(root: str | None = None) -> Path:
-    """The production bundle's folder on a local artifact root (remote roots: fetch the bundle first)."""
-    uri = production_bundle_uri(root)
-    if "://" in uri:
-        raise ProductionError(
-            f"the production bundle {mask_credentials(uri)} is remote; fetch it to a local folder first"
-        )
-    return Path(uri)

@@ -23,10 +23,11 @@ from ft_serving.checksums import mismatches
 from ft_serving.local_writes import staged_dir
 from ft_serving.locations import artifacts_dir
 from ft_serving.production import (
+    POINTER_PATH,
     ProductionError,
+    ProductionPointer,
     location,
     mask_credentials,
-    production_bundle_dir,
     read_production_pointer,
 )
 
@@ -49,16 +50,36 @@ def is_remote(root: str) -> bool:
 
 
 def production_bundle(root: str | None = None, cache: Path | None = None) -> Path:
-    """A local folder holding the production bundle of ``root`` (default ``$FT_ARTIFACTS_DIR``).
-
-    A local root is read in place; a remote one is synced into ``cache`` first.
+    """A local folder holding the production bundle of ``root`` (default ``$FT_ARTIFACTS_DIR``),
+    verified against the pointer: read in place on a local root, synced into ``cache`` from a remote one.
     """
     root = root or artifacts_dir()
-    if not is_remote(root):
-        return production_bundle_dir(root)
     pointer = read_production_pointer(root)
     if pointer is None:
-        raise ProductionError("no production model: nothing was promoted under this artifact root yet")
+        raise ProductionError(
+            f"no production model: {mask_credentials(location(root, POINTER_PATH))} does not exist "
+            "(train and promote one with `make run`, or pass --model)"
+        )
+    return verified_bundle(root, pointer, cache)
+
+
+def verified_bundle(root: str, pointer: ProductionPointer, cache: Path | None = None) -> Path:
+    """A local folder holding the bundle ``pointer`` names, each file it lists with the SHA-256 it lists.
+
+    The one way from a pointer to bundle files: ft-sync, ft-predict, ft-serve's watcher, the promotion
+    gate's champion and batch_predictions all read through it. A local root's bundle is checked in place
+    (a pointer from before checksums lists none, and is taken as it is); a remote one is fetched into
+    ``cache`` (one folder per model version, reused while it still matches) and checked before it is
+    used. SyncError names the bundle and every file at fault.
+    """
+    if not is_remote(root):
+        folder = Path(location(root, pointer.bundle))
+        if problems := mismatches(folder, pointer.files):
+            raise SyncError(
+                f"bundle {pointer.model_version} at {folder} does not match the production pointer's "
+                f"checksums: {'; '.join(problems)}"
+            )
+        return folder
     source = location(root, pointer.bundle)
     if not pointer.files:
         raise SyncError(f"the production pointer lists no checksums for bundle {pointer.model_version}")

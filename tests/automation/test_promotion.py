@@ -211,3 +211,24 @@ def test_a_lost_production_pointer_is_refused_not_replaced_by_any_challenger(tra
 
 def test_production_model_runs_one_at_a_time():
     assert production_model.op.pool == PROMOTION_POOL
+
+
+def test_a_champion_whose_archive_changed_is_not_scored(trained_chain):
+    """The champion is scored from the bytes the pointer's checksums vouch for, or not at all: a label
+    file swapped in the archive would make it score near 0 and hand production to any challenger."""
+    chain = trained_chain
+    version = trained_manifest(chain)["model_version"]
+    crown(chain, bundle_copy(chain, "tampered-champion", "tampered-champion"))
+    archive = chain.artifacts / "registry" / "tampered-champion"
+    rotated = bundle_copy(chain, "rotated", "tampered-champion", rotate_labels=True)
+    for name in (LABELS_FILE, SPEC_FILE):  # consistent with each other: the bundle still loads
+        shutil.copyfile(rotated / name, archive / name)
+    challenge_with(chain)
+    entries = len(log(chain))
+    run = gate_run(chain)
+    assert not run.success
+    error = str(run.get_step_failure_events()[0].event_specific_data.error)
+    assert "tampered-champion" in error and f"{LABELS_FILE}: checksum mismatch" in error
+    assert len(log(chain)) == entries
+    assert production_version(chain) == "tampered-champion"
+    crown(chain, bundle_copy(chain, "restored", version))  # leave a sound champion for the next test

@@ -77,6 +77,16 @@ def test_a_local_root_is_read_in_place(tmp_path):
     assert not (tmp_path / "cache").exists()
 
 
+def test_a_local_bundle_that_differs_from_the_pointer_is_refused(tmp_path):
+    """ft-predict and ft-serve read a local root in place: in place, not unchecked."""
+    publish(str(tmp_path), "v1", {**FILES, "labels.json": b'{"0": "b", "1": "a"}'}, claimed=FILES)
+    with pytest.raises(sync.SyncError, match=r"bundle v1 .*labels.json: checksum mismatch"):
+        sync.production_bundle(str(tmp_path), tmp_path / "cache")
+    (tmp_path / bundle_path("v1") / "report.json").unlink()
+    with pytest.raises(sync.SyncError, match=r"report.json: missing"):
+        sync.production_bundle(str(tmp_path), tmp_path / "cache")
+
+
 def test_the_cli_prints_the_folder_or_one_line(remote_root, tmp_path, capsys):
     assert sync.main(["--root", remote_root, "--cache", str(tmp_path / "cache")]) == sync.EXIT_OK
     assert Path(capsys.readouterr().out.strip()) == tmp_path / "cache" / "v1"

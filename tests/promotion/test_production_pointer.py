@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from ft_serving import sync
 from ft_serving.production import (
     POINTER_PATH,
     ProductionError,
     ProductionPointer,
     bundle_path,
-    production_bundle_dir,
     read_production_pointer,
 )
 
@@ -24,17 +24,19 @@ def write_pointer(root, **fields: object) -> None:
 def test_no_pointer_means_no_production_model(tmp_path):
     assert read_production_pointer(str(tmp_path)) is None
     with pytest.raises(ProductionError, match=r"no production model: .*registry/production.json"):
-        production_bundle_dir(str(tmp_path))
+        sync.production_bundle(str(tmp_path))
 
 
 def test_the_pointer_resolves_to_the_registry_bundle(tmp_path, monkeypatch):
-    pointer = ProductionPointer("v1", bundle_path("v1"), "2026-01-01T00:00:00+00:00", {"model.onnx": "ab"})
-    (tmp_path / "registry").mkdir()
+    digest = "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"  # sha256 of b"a"
+    pointer = ProductionPointer("v1", bundle_path("v1"), "2026-01-01T00:00:00+00:00", {"model.onnx": digest})
+    (tmp_path / "registry" / "v1").mkdir(parents=True)
+    (tmp_path / "registry" / "v1" / "model.onnx").write_bytes(b"a")
     (tmp_path / POINTER_PATH).write_bytes(pointer.to_json())
     assert read_production_pointer(str(tmp_path)) == pointer
-    assert production_bundle_dir(str(tmp_path)) == tmp_path / "registry" / "v1"
+    assert sync.production_bundle(str(tmp_path)) == tmp_path / "registry" / "v1"
     monkeypatch.setenv("FT_ARTIFACTS_DIR", str(tmp_path))
-    assert production_bundle_dir() == tmp_path / "registry" / "v1"
+    assert sync.production_bundle() == tmp_path / "registry" / "v1"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ft_serving.production import POINTER_PATH, production_bundle_uri, read_production_pointer
+from ft_serving.production import POINTER_PATH, read_production_pointer
 
 from ft_assets.promotion.registry import Registry, RegistryError
 from ft_resources.artifact_store import ArtifactStore
@@ -30,7 +30,6 @@ def test_promotions_rejections_and_rollbacks_are_logged_in_order_and_match_the_p
     pointer = read_production_pointer(root)
     assert (pointer.model_version, pointer.bundle) == ("v1", "registry/v1")
     assert pointer.entry == registry.entries()[-1]
-    assert production_bundle_uri(root) == registry.store.uri("registry/v1")
     current, local = registry.champion()
     assert current == pointer
     assert (local / "report.json").read_text() == '{"model_version": "v1"}'

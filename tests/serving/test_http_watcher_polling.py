@@ -90,15 +90,15 @@ class EndpointConnectionError(Exception):
 )
 def test_a_transient_fetch_error_is_retried_on_the_next_poll(tmp_path, monkeypatch, caplog, error):
     publish(tmp_path, "v1")
-    fetch = watcher_module.production_bundle
+    fetch = watcher_module.verified_bundle
     failures = [error]
 
-    def flaky_fetch(root: str, cache: Path | None = None) -> Path:
+    def flaky_fetch(root: str, pointer: ProductionPointer, cache: Path | None = None) -> Path:
         if failures:
             raise failures.pop(0)
-        return fetch(root, cache)
+        return fetch(root, pointer, cache)
 
-    monkeypatch.setattr(watcher_module, "production_bundle", flaky_fetch)
+    monkeypatch.setattr(watcher_module, "verified_bundle", flaky_fetch)
     watcher, metrics = make_watcher(tmp_path, Loader())
     caplog.set_level(logging.INFO, logger="ft_serving.http")
     assert asyncio.run(watcher.check()) is False

@@ -18,8 +18,6 @@ from ft_serving.production import (
     ProductionPointer,
     bundle_path,
     location,
-    production_bundle_dir,
-    production_bundle_uri,
     read_production_pointer,
 )
 
@@ -142,19 +140,11 @@ def test_an_unreadable_pointer_is_reported_without_credentials(memory_root):
     assert "memory://***@" in str(caught.value)
 
 
-def test_a_missing_pointer_is_reported_without_credentials(memory_root):
+def test_a_missing_pointer_is_reported_without_credentials(memory_root, tmp_path):
     with pytest.raises(ProductionError) as caught:
-        production_bundle_uri(memory_root)
+        sync.production_bundle(memory_root, tmp_path / "cache")
     assert SECRET not in str(caught.value)
     assert "no production model: memory://***@" in str(caught.value)
-
-
-def test_a_remote_bundle_folder_is_reported_without_credentials(memory_root):
-    write_pointer(memory_root, "v1", GOOD)
-    with pytest.raises(ProductionError) as caught:
-        production_bundle_dir(memory_root)
-    assert SECRET not in str(caught.value)
-    assert "memory://***@" in str(caught.value)
 
 
 def test_an_incomplete_remote_bundle_is_reported_without_credentials(memory_root, tmp_path):

@@ -2,10 +2,10 @@
 
 Each poll is one metadata call on ``registry/production.json`` (a ``stat`` on a local disk, a HEAD
 giving the ETag on an object store); the pointer is read only when that changes. The new bundle is
-verified against the pointer's SHA-256s (a remote one is fetched into the local cache by
-``ft_serving.sync``) and loaded with a probe inference, off the event loop, and swapped in only if all
-of that succeeds. A bundle that fails those checks is refused, logged and counted, the old model keeps
-serving, and the same pointer is not tried again. A failure of the store or the disk on the way (a
+verified against the pointer's SHA-256s by ``ft_serving.sync.verified_bundle`` (a remote one is fetched
+into the local cache first) and loaded with a probe inference, off the event loop, and swapped in only
+if all of that succeeds. A bundle that fails those checks is refused, logged and counted, the old model
+keeps serving, and the same pointer is not tried again. A failure of the store or the disk on the way (a
 network error, a timeout) says nothing about the bundle: it is logged and the pointer is tried again at
 the next poll.
 """
@@ -20,12 +20,10 @@ from pathlib import Path
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from ft_serving.checksums import mismatches
 from ft_serving.http.metrics import ServeMetrics
 from ft_serving.http.models import ModelHolder, ServedModel
 from ft_serving.production import POINTER_PATH, location, mask_credentials, read_production_pointer
-from ft_serving.spec import BundleError
-from ft_serving.sync import production_bundle
+from ft_serving.sync import verified_bundle
 
 log = logging.getLogger("ft_serving.http")
 
@@ -149,10 +147,8 @@ class PointerWatcher:
         current = self._holder.current
         if current is not None and current.model_version == pointer.model_version:
             return None
-        bundle = production_bundle(self.root, self._cache)  # verified against the pointer when remote
-        if not self._remote and (problems := mismatches(bundle, pointer.files)):
-            raise BundleError(f"{bundle} does not match {self._shown}: {'; '.join(problems)}")
-        return self._load(bundle)
+        # The pointer read once: the bundle verified is the one this pointer names, not a later one's.
+        return self._load(verified_bundle(self.root, pointer, self._cache))
 
     def _describe(self, error: BaseException) -> str:
         """Type and message, for a log line; the root's credentials masked wherever the message has them."""
