@@ -29,8 +29,10 @@ from ft_serving.spec import is_plain_name
 REGISTRY_DIR = "registry"
 POINTER_PATH = f"{REGISTRY_DIR}/production.json"
 PRODUCTION_LINK = "production"
-# The user info of a URI (``key:secret@``); no whitespace, so it stays inside one URI of a message.
-_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+# The user info of a URI (``key:secret@``); no whitespace, so it stays inside one URI of a message. A
+# secret pasted unencoded may hold "/" (AWS secret keys do): after ``user:`` everything up to the last "@"
+# of the URI is taken as the password, so a slash cannot end the match early and leave the rest shown.
+_CREDENTIALS = re.compile(r"(?<=://)(?:[^/@\s:]+:\S*@|[^/@\s]+@)")
 
 
 class ProductionError(BundleError):

@@ -125,6 +125,34 @@ def test_credentials_in_a_root_never_reach_what_is_shown():
     assert store._resolve(shown) == "s3://key:secret@bucket/prefix/registry/production.json"
 
 
+# AWS secret keys hold "/" and "+"; pasted into a URI unencoded, the "/" ends the host part for a URI
+# parser, but the secret is still in every message that names the root.
+AWS_STYLE = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY+EXAMPLEKEY"
+
+
+@pytest.mark.parametrize(
+    "root",
+    [
+        f"s3://AKIAEXAMPLE:{AWS_STYLE}@bucket/prefix",
+        f"s3://AKIAEXAMPLE:{AWS_STYLE.replace('/', '%2F')}@bucket/prefix",
+        "s3://AKIAEXAMPLE:plain@bucket/prefix",
+    ],
+)
+def test_a_secret_with_slashes_is_masked_too(root):
+    secret = root.split(":", 2)[2].rsplit("@", 1)[0]
+    store = ArtifactStore(root=root)
+    assert secret not in store.display("registry/production.json")
+    assert store.display("registry/production.json").endswith("@bucket/prefix/registry/production.json")
+    # Filesystem errors name the path without its scheme; the root's user info is masked there as well.
+    message = f"NoSuchBucket: {root.removeprefix('s3://')}/registry/production.json"
+    assert secret not in mask_credentials(message, root)
+    assert store._resolve(store.display("x.json")) == f"{root}/x.json"
+
+
+def test_an_at_sign_in_a_path_without_credentials_is_left_alone():
+    assert mask_credentials("s3://bucket/prefix/file@2x.png") == "s3://bucket/prefix/file@2x.png"
+
+
 def _poll(path: str, stop: float, results: multiprocessing.Queue) -> None:
     reads = misses = 0
     while time.monotonic() < stop:
