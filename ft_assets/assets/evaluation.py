@@ -24,6 +24,48 @@ from ft_assets.tokenizing.encode import label_difference
 from ft_resources.artifact_store import ArtifactStore
 
 
+def scorable_labels(
+    fine_tuned_model: dict[str, Any], tokenized_dataset: dict[str, Any], asset: str
+) -> list[str]:
+    """The model's labels, once the tokenized dataset's test ids can be fed to the model and compared
+    with its predictions: encoded as it was trained (same_encoding) and labelled alike (same_labels)."""
+    same_encoding(fine_tuned_model, tokenized_dataset, asset)
+    return same_labels(fine_tuned_model, tokenized_dataset, asset)
+
+
+def same_encoding(fine_tuned_model: dict[str, Any], tokenized_dataset: dict[str, Any], asset: str) -> None:
+    """Refuse test token ids from another tokenizer (another vocabulary) or another max_length (another
+    cut of the texts than the bundle will serve): a score on them describes no model that will run.
+
+    A newer tokenized_dataset of the same base model and max_length (new rows) is fine to score on.
+    Manifests written before the fingerprint was recorded are compared by the base model's name.
+    """
+    key = "base_model_fingerprint"
+    if key in fine_tuned_model and key in tokenized_dataset:
+        same_base = fine_tuned_model[key] == tokenized_dataset[key]
+    else:
+        same_base = fine_tuned_model["base_model"] == tokenized_dataset["base_model"]
+    problems = []
+    if not same_base:
+        problems.append(
+            f"its test split was tokenized for base model {tokenized_dataset['base_model']}, the model was "
+            f"trained from base model {fine_tuned_model['base_model']}"
+        )
+    if fine_tuned_model["max_length"] != tokenized_dataset["max_length"]:
+        problems.append(
+            f"its test texts are cut at max_length {tokenized_dataset['max_length']}, the model was trained "
+            f"and will be served at {fine_tuned_model['max_length']}"
+        )
+    if problems:
+        raise dg.Failure(
+            description=(
+                f"{asset}: fine_tuned_model {fine_tuned_model['model_version']} cannot be scored on "
+                f"tokenized_dataset {tokenized_dataset['version']}: {'; '.join(problems)}. Materialize "
+                "fine_tuned_model on the current tokenized_dataset first."
+            )
+        )
+
+
 def same_labels(fine_tuned_model: dict[str, Any], tokenized_dataset: dict[str, Any], asset: str) -> list[str]:
     """The model's labels, once they are the tokenized dataset's, in the same order.
 
@@ -77,7 +119,7 @@ def evaluation_report(
     tokenized_dataset: dict[str, Any],
     artifact_store: ArtifactStore,
 ) -> dg.Output[dict[str, Any]]:
-    labels = same_labels(fine_tuned_model, tokenized_dataset, "evaluation_report")
+    labels = scorable_labels(fine_tuned_model, tokenized_dataset, "evaluation_report")
     if fine_tuned_model["tokenized_version"] != tokenized_dataset["version"]:
         context.log.warning(
             "the test split comes from a newer tokenized_dataset than the model was trained on; "

@@ -9,7 +9,7 @@ from ft_serving.classifier import OnnxClassifier
 from ft_serving.spec import INT8_MODEL_FILE, MODEL_FILE, SPEC_FILE
 from pydantic import Field
 
-from ft_assets.assets.evaluation import same_labels
+from ft_assets.assets.evaluation import scorable_labels
 from ft_assets.assets.metadata import md_table
 from ft_assets.export import (
     PARITY_TOLERANCE,
@@ -59,8 +59,8 @@ def onnx_model(
     evaluation_report: dict[str, Any],
     artifact_store: ArtifactStore,
 ) -> dg.Output[dict[str, Any]]:
-    # The test texts' label ids must name the model's classes: the INT8 accuracy is computed on them.
-    label_names = same_labels(fine_tuned_model, tokenized_dataset, "onnx_model")
+    # The test ids must be the model's encoding and name its classes: the INT8 accuracy is computed on them.
+    label_names = scorable_labels(fine_tuned_model, tokenized_dataset, "onnx_model")
     model_dir = artifact_store.local_path(fine_tuned_model["path"])
     dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
     validation_texts = dataset["validation"]["text"] or dataset["train"]["text"]

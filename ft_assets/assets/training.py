@@ -100,6 +100,7 @@ def fine_tuned_model(
         "data_version": tokenized_dataset["data_version"],
         "tokenized_version": tokenized_dataset["version"],
         "base_model": tokenized_dataset["base_model"],
+        "base_model_fingerprint": fingerprint,
         "label_names": tokenized_dataset["label_names"],
         # The data owns max_length (tokenized_dataset's config); export writes it into bundle.json.
         "max_length": tokenized_dataset["max_length"],

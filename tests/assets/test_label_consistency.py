@@ -53,13 +53,18 @@ def write_splits(folder: Path, label_names: list[str], rows: list[tuple[str, str
     return folder
 
 
-def tokenized(folder: Path, version: str, label_names: list[str], rows: list[tuple[str, str]]) -> dict:
+def tokenized(
+    folder: Path, version: str, label_names: list[str], rows: list[tuple[str, str]], **encoding: Any
+) -> dict:
     return {
         "path": str(write_splits(folder, label_names, rows)),
         "version": version,
         "data_version": f"data-{version}",
         "label_names": label_names,
         "max_length": 32,
+        "base_model": "tiny",
+        "base_model_fingerprint": "tiny-fingerprint",
+        **encoding,
     }
 
 
@@ -72,6 +77,7 @@ def fine_tuned(label_names: list[str], tokenized_version: str) -> dict:
         "base_model": "tiny",
         "label_names": label_names,
         "max_length": 32,
+        "base_model_fingerprint": "tiny-fingerprint",
         "log_history": [],
     }
 
@@ -138,6 +144,37 @@ def test_evaluation_scores_a_newer_dataset_with_the_same_labels(
     output = evaluate(model_predicts_the_named_class, model, data, tmp_path)
     assert output.value["report"]["accuracy"] == 1.0
     assert output.value["report"]["labels"] == {"0": "billing", "1": "shipping", "2": "technical"}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "what"),
+    [
+        ({"base_model": "other", "base_model_fingerprint": "other-fingerprint"}, "base model"),
+        ({"max_length": 64}, "max_length"),
+    ],
+    ids=["another-base-model", "another-max-length"],
+)
+def test_evaluation_refuses_test_ids_encoded_otherwise_than_the_model_was_trained(
+    model_predicts_the_named_class: Any, tmp_path: Path, encoding: dict, what: str
+) -> None:
+    """Token ids from another tokenizer are another vocabulary; another max_length is another cut of the
+    texts than the bundle will serve. Scores on either describe no model that will ever run."""
+    model = fine_tuned(CLASSES, tokenized_version="v1")
+    rows = [(f"another {c} question", c) for c in CLASSES] * 3
+    data = tokenized(tmp_path / "v2", "v2", CLASSES, rows, **encoding)
+    with pytest.raises(dg.Failure, match=what) as failure:
+        evaluate(model_predicts_the_named_class, model, data, tmp_path)
+    assert "Materialize fine_tuned_model" in str(failure.value.description)
+    assert not (tmp_path / "artifacts" / "evaluation_report").exists()
+    with pytest.raises(dg.Failure, match=what), dg.build_asset_context() as context:
+        onnx_model(
+            context,
+            config=OnnxConfig(),
+            fine_tuned_model=model,
+            tokenized_dataset=data,
+            evaluation_report={"path": "unused", "report": {"max_length": 32}},
+            artifact_store=ArtifactStore(root=str(tmp_path / "artifacts")),
+        )
 
 
 def test_onnx_model_refuses_a_dataset_whose_label_ids_name_other_classes(tmp_path: Path) -> None:
