@@ -108,6 +108,18 @@ def evaluate(predictor: Any, model: dict, data: dict, tmp_path: Path) -> dg.Outp
         )
 
 
+def export(model: dict, data: dict, tmp_path: Path) -> dg.Output:
+    with dg.build_asset_context() as context:
+        return onnx_model(
+            context,
+            config=OnnxConfig(),
+            fine_tuned_model=model,
+            tokenized_dataset=data,
+            evaluation_report={"path": "unused", "report": {"max_length": 32}},
+            artifact_store=ArtifactStore(root=str(tmp_path / "artifacts")),
+        )
+
+
 RENAMED_ROWS = [("awful service", "poor"), ("great service", "good")] * 4
 
 
@@ -166,32 +178,15 @@ def test_evaluation_refuses_test_ids_encoded_otherwise_than_the_model_was_traine
         evaluate(model_predicts_the_named_class, model, data, tmp_path)
     assert "Materialize fine_tuned_model" in str(failure.value.description)
     assert not (tmp_path / "artifacts" / "evaluation_report").exists()
-    with pytest.raises(dg.Failure, match=what), dg.build_asset_context() as context:
-        onnx_model(
-            context,
-            config=OnnxConfig(),
-            fine_tuned_model=model,
-            tokenized_dataset=data,
-            evaluation_report={"path": "unused", "report": {"max_length": 32}},
-            artifact_store=ArtifactStore(root=str(tmp_path / "artifacts")),
-        )
+    with pytest.raises(dg.Failure, match=what):
+        export(model, data, tmp_path)
 
 
 def test_onnx_model_refuses_a_dataset_whose_label_ids_name_other_classes(tmp_path: Path) -> None:
     model = fine_tuned(["bad", "good"], tokenized_version="v1")
     data = tokenized(tmp_path / "v2", "v2", ["good", "poor"], RENAMED_ROWS)
-    with (
-        pytest.raises(dg.Failure, match=r"onnx_model: .*trained on labels \['bad', 'good'\]"),
-        dg.build_asset_context() as context,
-    ):
-        onnx_model(
-            context,
-            config=OnnxConfig(),
-            fine_tuned_model=model,
-            tokenized_dataset=data,
-            evaluation_report={"path": "unused", "report": {"max_length": 32}},
-            artifact_store=ArtifactStore(root=str(tmp_path / "artifacts")),
-        )
+    with pytest.raises(dg.Failure, match=r"onnx_model: .*trained on labels \['bad', 'good'\]"):
+        export(model, data, tmp_path)
 
 
 # production_model: fake bundles whose stub classifier predicts the class each text names.
