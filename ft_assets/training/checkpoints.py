@@ -32,18 +32,26 @@ _CHECKPOINT_NAME = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
 
 @dataclass(frozen=True)
 class ResumeDecision:
-    """The checkpoint to resume from (None: a fresh start) and every newer one that was refused."""
+    """The checkpoint to resume from (None: a fresh start) and every newer one that was refused.
+
+    ``finished``: training had stopped at that checkpoint (early stopping, the last epoch or step, the time
+    budget), so the run only has to end there, not train on.
+    """
 
     checkpoint: Path | None
     step: int | None
     rejected: tuple[tuple[str, str], ...] = ()  # (checkpoint name, problem), newest first
+    finished: bool = False
 
     @property
     def message(self) -> str:
         refused = "".join(f"{name} is unusable ({problem}); " for name, problem in self.rejected)
         if self.checkpoint is None:
             return f"{refused}starting fresh" if refused else "no checkpoint: starting fresh"
-        return f"{refused}resuming from checkpoint {self.checkpoint.name} at step {self.step}"
+        resuming = f"{refused}resuming from checkpoint {self.checkpoint.name} at step {self.step}"
+        if self.finished:
+            return f"{resuming}; training had stopped there, so the run ends there without training further"
+        return resuming
 
 
 def write_manifest(checkpoint: Path) -> None:
@@ -68,7 +76,7 @@ def choose_resume_checkpoint(checkpoint_dir: Path) -> ResumeDecision:
     for _, path in reversed(candidates):
         problem = verify_checkpoint(path)
         if problem is None:
-            return ResumeDecision(path, checkpoint_step(path), tuple(rejected))
+            return ResumeDecision(path, checkpoint_step(path), tuple(rejected), _training_stopped(path))
         rejected.append((path.name, problem))
     return ResumeDecision(None, None, tuple(rejected))
 
@@ -112,6 +120,14 @@ def checkpoint_step(checkpoint: Path) -> int:
     if match is None:
         raise ValueError(f"cannot tell the step of checkpoint {checkpoint}")
     return int(match.group(1))
+
+
+def _training_stopped(checkpoint: Path) -> bool:
+    """Whether the Trainer had decided to stop when it saved ``checkpoint``. Its TrainerControl state is saved
+    with the checkpoint but cleared when training starts again, so a resumed Trainer would train on."""
+    state = _read_state(checkpoint) or {}
+    control = state.get("stateful_callbacks", {}).get("TrainerControl", {})
+    return isinstance(control, dict) and control.get("args", {}).get("should_training_stop") is True
 
 
 def _load(path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -13,6 +14,30 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from ft_assets.training.budget import planned_scheduler
 from ft_assets.training.callbacks import TrainCounters
+
+
+class EpochSeededLengthGroupedSampler(LengthGroupedSampler):
+    """The Trainer's length-grouped order, drawn from ``seed + epoch`` instead of the global RNG.
+
+    Under DDP every rank builds this sampler and accelerate hands each rank its share of the batches, so
+    the ranks must draw the same order. Dropout consumes the global RNG by an amount that depends on each
+    rank's batch shapes, and accelerate synchronises no generator with its seedable-sampler setting, so
+    drawing from the global RNG shuffled differently per rank from the second epoch on: rows skipped, others
+    seen twice. Seeded by epoch, the order is also the same when a resumed run replays an epoch.
+    """
+
+    def __init__(self, batch_size: int, lengths: list[int], seed: int) -> None:
+        super().__init__(batch_size, lengths=lengths, generator=torch.Generator())
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the Trainer (through accelerate's DataLoaderShard) before every epoch."""
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        self.generator.manual_seed(self.seed + self.epoch)
+        return super().__iter__()
 
 
 class ClassifierTrainer(Trainer):
@@ -37,9 +62,12 @@ class ClassifierTrainer(Trainer):
         eval_lengths: list[int],
         counters: TrainCounters,
         planned_warmup_ratio: float | None = None,
+        resumes_finished_run: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # Set when the checkpoint resumed from is where training had stopped (ResumeDecision.finished).
+        self._resumes_finished_run = resumes_finished_run
         # Set under a time budget: the warm-up share of the schedule that follows the budget's plan.
         self._planned_warmup_ratio = planned_warmup_ratio
         self._class_weights = class_weights
@@ -97,9 +125,11 @@ class ClassifierTrainer(Trainer):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         if self.args.train_sampling_strategy != "group_by_length" or len(dataset) != len(self._train_lengths):
             return super()._get_train_sampler(train_dataset)
-        # Same sampler the Trainer would build, minus its per-row Python scan for lengths.
-        return LengthGroupedSampler(
-            self.args.train_batch_size * self.args.gradient_accumulation_steps, lengths=self._train_lengths
+        # The Trainer's sampler minus its per-row Python scan for lengths, seeded per epoch (see the class).
+        return EpochSeededLengthGroupedSampler(
+            self.args.train_batch_size * self.args.gradient_accumulation_steps,
+            lengths=self._train_lengths,
+            seed=self._data_seed,
         )
 
     def _get_eval_sampler(self, eval_dataset: Any) -> Sampler | None:
@@ -107,12 +137,24 @@ class ClassifierTrainer(Trainer):
             self._eval_lengths
         ):
             return super()._get_eval_sampler(eval_dataset)
-        seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
         return LengthGroupedSampler(
             self.args.eval_batch_size,
             lengths=self._eval_lengths,
-            generator=torch.Generator().manual_seed(seed),
+            generator=torch.Generator().manual_seed(self._data_seed),
         )
+
+    @property
+    def _data_seed(self) -> int:
+        return self.args.data_seed if self.args.data_seed is not None else self.args.seed
+
+    def _run_epoch(self, *args: Any, **kwargs: Any) -> None:
+        if self._resumes_finished_run:
+            # The Trainer clears the checkpoint's should_training_stop when training starts and would train at
+            # least one more step (an epoch after early stopping). Training no epoch leaves the run as it
+            # stopped: the checkpoint's weights, then the best model loaded at the end as before.
+            self.control.should_training_stop = True
+            return
+        super()._run_epoch(*args, **kwargs)
 
     def create_scheduler(
         self, num_training_steps: int, optimizer: torch.optim.Optimizer | None = None

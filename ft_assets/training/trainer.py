@@ -32,7 +32,7 @@ from ft_assets.training.callbacks import (
     TrainCounters,
     quiet_progress_bars,
 )
-from ft_assets.training.checkpoints import checkpoint_step, choose_resume_checkpoint
+from ft_assets.training.checkpoints import ResumeDecision, checkpoint_step, choose_resume_checkpoint
 from ft_assets.training.classifier_trainer import ClassifierTrainer
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.data import prepare_split
@@ -63,8 +63,10 @@ def train_classifier(
     """Fine-tune ``base_model`` on ``dataset["train"]``, select on ``dataset["validation"]``.
 
     ``checkpoint_dir`` must be specific to (data version, config, base model): a checkpoint found
-    there is resumed, not restarted. ``output_dir`` (absent or empty) receives the best model as a
-    self-contained Hugging Face directory, written by rank 0 only when torchrun runs several ranks.
+    there is resumed, not restarted; one saved where training had stopped (early stopping, the last epoch
+    or step, the time budget) ends the run there, as the crashed attempt would have ended it.
+    ``output_dir`` (absent or empty) receives the best model as a self-contained Hugging Face directory,
+    written by rank 0 only when torchrun runs several ranks.
     ``callbacks`` are extra Trainer callbacks (tests use one to interrupt).
     """
     started = time.perf_counter()
@@ -80,7 +82,7 @@ def train_classifier(
             checkpoint_dir,
             log,
             callbacks,
-            resumed_from=resume_from,
+            resume=resume,
         )
         trainer = setup.trainer
         log(resume.message)
@@ -160,7 +162,7 @@ def _build_trainer(
     log: Callable[[str], None],
     callbacks: Sequence[TrainerCallback],
     *,
-    resumed_from: Path | None,
+    resume: ResumeDecision,
 ) -> _Setup:
     num_labels = len(label_names)
     train = prepare_split(dataset, "train", num_labels)
@@ -172,7 +174,7 @@ def _build_trainer(
     model, tokenizer = load_classifier(base_model, label_names, config.seed, config.pooling)
     probe_seconds = 0.0
     # A resumed run loads its head from the checkpoint, so a probe fit would be thrown away.
-    if config.fits_linear_probe and resumed_from is None:
+    if config.fits_linear_probe and resume.checkpoint is None:
         probe_started = time.perf_counter()
         fit = fit_head(model, train, tokenizer, device, config.eval_batch_size, config.seed)
         probe_seconds = time.perf_counter() - probe_started
@@ -228,7 +230,7 @@ def _build_trainer(
     trainer_callbacks: list[TrainerCallback] = [ProgressCallback(log, counters)]
     if config.max_train_seconds is not None:
         # Before ChecksumCallback: the budget's file in a checkpoint must be in its manifest.
-        trainer_callbacks.append(TimeBudget(config.max_train_seconds, log, resumed_from))
+        trainer_callbacks.append(TimeBudget(config.max_train_seconds, log, resume.checkpoint))
     trainer_callbacks += [ChecksumCallback(), *callbacks]
     if config.early_stopping_patience > 0:
         trainer_callbacks.append(EarlyStopping(early_stopping_patience=config.early_stopping_patience))
@@ -246,6 +248,7 @@ def _build_trainer(
         eval_lengths=validation.lengths,
         counters=counters,
         planned_warmup_ratio=config.warmup_ratio if config.max_train_seconds is not None else None,
+        resumes_finished_run=resume.finished,
     )
     # With tqdm disabled the Trainer prints every log dict to stdout; ProgressCallback reports instead.
     trainer.remove_callback(PrinterCallback)

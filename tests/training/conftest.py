@@ -90,6 +90,18 @@ class LogCapture:
         return [line for line in self.lines if fragment in line]
 
 
+class StepClock:
+    """A stand-in for budget.clock: each reading is one second after the previous one, so every step costs
+    one second of budget and a time budget ends a run at the same step every time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
 @dataclass(frozen=True)
 class Run:
     outcome: TrainOutcome
@@ -130,8 +142,12 @@ def tiny_dataset(tiny_model_dir: Path):  # -> datasets.DatasetDict
     return datasets.DatasetDict(parts)
 
 
-@pytest.fixture(scope="session")
-def baseline_run(tiny_dataset, tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+# Package scope, below single_torch_thread: a session fixture would be set up before it, train with every
+# thread and round differently from the one-thread runs it is compared with (when its test runs first).
+@pytest.fixture(scope="package")
+def baseline_run(
+    single_torch_thread: None, tiny_dataset, tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Run:
     """One uninterrupted 3-epoch run that several tests inspect (training is the slow part)."""
     root = tmp_path_factory.mktemp("baseline")
     log = LogCapture()

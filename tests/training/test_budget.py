@@ -10,7 +10,7 @@ from transformers import TrainerCallback
 from ft_assets.training import budget, train_classifier
 from ft_assets.training.budget import STATE_FILE, PlannedLinearSchedule
 from tests.conftest import TINY_LABELS
-from tests.training.conftest import CPU, STEPS_PER_EPOCH, LogCapture, tiny_config
+from tests.training.conftest import CPU, STEPS_PER_EPOCH, LogCapture, StepClock, tiny_config
 from tests.training.test_resume import SimulatedKillError, _KillAfterFirstCheckpoint
 
 
@@ -21,17 +21,6 @@ def test_the_schedule_warms_up_and_decays_to_zero_over_the_planned_steps():
     assert [schedule(step) for step in (0, 5, 25, 45)] == [0.0, 1.0, 0.5, 0.0]
     schedule.replan(90, step=20)  # past the warm-up: only the decay stretches, the rate never climbs again
     assert [schedule(step) for step in (20, 47.5, 90)] == [pytest.approx(70 / 85), 0.5, 0.0]
-
-
-class _Clock:
-    """Each reading is one second after the previous one: every step costs one second of budget."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
 
 
 class _LastRate(TrainerCallback):
@@ -53,7 +42,7 @@ def _train(tiny_dataset, tiny_model_dir, tmp_path, log, *callbacks, seconds: flo
 def test_the_run_ends_within_the_budget_with_the_rate_at_zero_and_a_final_evaluation(
     tiny_dataset, tiny_model_dir, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(budget, "clock", _Clock())
+    monkeypatch.setattr(budget, "clock", StepClock())
     log, last_rate = LogCapture(), _LastRate()
     outcome = _train(tiny_dataset, tiny_model_dir, tmp_path, log, last_rate)
     # One second a step, 10 s of budget: 10 of the 18 steps, the end evaluated and saved as usual.
@@ -66,7 +55,7 @@ def test_the_run_ends_within_the_budget_with_the_rate_at_zero_and_a_final_evalua
 
 
 def test_a_budget_the_epochs_fit_in_changes_nothing(tiny_dataset, tiny_model_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(budget, "clock", _Clock())
+    monkeypatch.setattr(budget, "clock", StepClock())
     log, last_rate = LogCapture(), _LastRate()
     outcome = _train(tiny_dataset, tiny_model_dir, tmp_path, log, last_rate, seconds=1000)
     assert outcome.global_step == 3 * STEPS_PER_EPOCH and last_rate.rate == 0.0
@@ -74,7 +63,7 @@ def test_a_budget_the_epochs_fit_in_changes_nothing(tiny_dataset, tiny_model_dir
 
 
 def test_a_resumed_run_counts_what_was_spent_before_it(tiny_dataset, tiny_model_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(budget, "clock", _Clock())
+    monkeypatch.setattr(budget, "clock", StepClock())
     with pytest.raises(SimulatedKillError):
         _train(tiny_dataset, tiny_model_dir, tmp_path, LogCapture(), _KillAfterFirstCheckpoint())
     saved = json.loads((tmp_path / "ck" / f"checkpoint-{STEPS_PER_EPOCH}" / STATE_FILE).read_text())

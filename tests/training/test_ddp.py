@@ -5,12 +5,17 @@ Both see every train row once per step: one process in a batch of 42, each of 2 
 they report, the validation metrics and the weights; only rank 0 reports to Dagster.
 """
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
+import torch
 
 from ft_assets.training import train_classifier
-from ft_resources.training_launcher import TrainingLauncher
+from ft_assets.training.classifier_trainer import EpochSeededLengthGroupedSampler
+from ft_resources.training_launcher import ENTRYPOINT_MODULE, TrainingLauncher
 from tests.conftest import TINY_LABELS
 from tests.training.conftest import CPU, LogCapture, launch, launcher_job, tiny_config, weights
 
@@ -88,3 +93,52 @@ def test_ranks_follow_one_time_budget_plan(tiny_dataset, no_dropout_model: Path,
     ddp, _ = launch(job, TrainingLauncher(mode="torchrun", nproc_per_node=2))
     assert ddp["world_size"] == 2 and ddp["ranks_in_sync"] is True
     assert ddp["outcome"]["summary"]["global_step"] == 1
+
+
+def test_every_epoch_the_ranks_together_train_on_every_row(tiny_dataset, tiny_model_dir, tmp_path: Path):
+    """With dropout on, each rank's global RNG drifts from the other's (its batches' shapes decide how many
+    draws dropout makes), so a sampler shuffling from it gives the ranks different orders from epoch 2 on:
+    some rows trained twice in an epoch, others never. The rows each rank trained on are recorded."""
+    dataset_dir = tmp_path / "dataset"
+    tiny_dataset.save_to_disk(str(dataset_dir))
+    batch_size, epochs = 4, 3
+    job = launcher_job(
+        tmp_path, dataset_dir, tiny_model_dir, epochs=epochs, batch_size=batch_size, eval_batch_size=16
+    )
+    launcher = TrainingLauncher(mode="torchrun", nproc_per_node=2)
+    command = launcher.command(job)
+    command[command.index(ENTRYPOINT_MODULE)] = "tests.training.ddp_rows"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DAGSTER_PIPES")}
+    finished = subprocess.run(
+        [*command, "--rows", str(tmp_path / "rows")],
+        env={**env, **launcher.process_env()},
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    ranks = [json.loads((tmp_path / "rows" / f"rows-rank{rank}.json").read_text()) for rank in (0, 1)]
+    for epoch in range(epochs):
+        rows = [rank[str(epoch)] for rank in ranks]
+        assert set(rows[0]) | set(rows[1]) == set(range(TRAIN_ROWS)), f"epoch {epoch + 1}"
+        # Beyond the split, only accelerate's padding of the last batches to one size on every rank.
+        assert len(rows[0]) + len(rows[1]) - TRAIN_ROWS < 2 * batch_size, f"epoch {epoch + 1}"
+    assert ranks[0]["0"] != ranks[0]["1"]  # each epoch is shuffled anew
+
+
+def test_the_train_order_is_a_function_of_the_seed_and_the_epoch_alone():
+    lengths = [5 + row % 9 for row in range(TRAIN_ROWS)]
+    sampler = EpochSeededLengthGroupedSampler(4, lengths=lengths, seed=7)
+
+    def order(epoch: int, global_seed: int) -> list[int]:
+        torch.manual_seed(global_seed)  # what dropout leaves in the global RNG differs per rank and run
+        sampler.set_epoch(epoch)
+        return list(sampler)
+
+    first = order(1, global_seed=0)
+    assert sorted(first) == list(range(TRAIN_ROWS))
+    assert order(1, global_seed=1) == first
+    assert order(2, global_seed=0) != first
+    sampler.seed = 8
+    assert order(1, global_seed=0) != first
