@@ -106,7 +106,9 @@ class BundleSpec:
             )
         inputs = self.model_inputs
         if (
-            not set(REQUIRED_INPUTS) <= set(inputs)
+            # Strings first: set() of a list or object element would raise TypeError, not BundleError.
+            not all(isinstance(name, str) for name in inputs)
+            or not set(REQUIRED_INPUTS) <= set(inputs)
             or not set(inputs) <= set(MODEL_INPUTS)
             or list(inputs) != [name for name in MODEL_INPUTS if name in inputs]
         ):

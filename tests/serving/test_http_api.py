@@ -16,7 +16,7 @@ from ft_serving.predict_cli import main as ft_predict
 from tests.conftest import TINY_LABELS
 from tests.serving.conftest import MODEL_VERSION
 
-LIMITS = Limits(max_body_bytes=2048, max_texts=4, max_text_chars=300)
+LIMITS = Limits(max_body_bytes=2048, max_texts=4)
 JSON = {"content-type": "application/json"}
 
 
@@ -60,14 +60,16 @@ def test_empty_list_gets_empty_answer(client):
 
 
 def test_too_long_text_is_cut_and_flagged_but_echoed_whole(client):
-    long_text = "refund " * 100  # 700 characters > 300
+    long_text = "refund " * 100  # 200 tokens ("ref", "##und") > the bundle's max_length of 64
     response = client.post("/v1/predict", json={"texts": [long_text, "short"]})
     assert response.status_code == 200
     long_answer, short_answer = response.json()["predictions"]
     assert long_answer["text"] == long_text and long_answer["truncated"] is True
     assert "truncated" not in short_answer
-    cut = client.post("/v1/predict", json={"texts": [long_text[:300]]}).json()["predictions"][0]
-    assert cut["probabilities"] == long_answer["probabilities"]
+    # Cut by the model's own token limit, as in evaluation: the first 62 tokens plus [CLS] and [SEP].
+    cut = client.post("/v1/predict", json={"texts": ["refund " * 31]}).json()["predictions"][0]
+    assert "truncated" not in cut
+    assert cut["probabilities"] == pytest.approx(long_answer["probabilities"], abs=1e-6)
 
 
 def test_model_health_and_readiness(client, bundle_dir):
@@ -146,9 +148,25 @@ def test_streamed_body_over_the_limit_is_refused_without_content_length(client):
     assert response.status_code == 413 and response.json()["reason"] == "body_too_large"
 
 
-def test_unknown_path_and_wrong_method(client):
-    assert client.get("/v1/predict").status_code == 405
-    assert client.post("/v2/predict", json={"texts": ["a"]}).status_code == 404
+@pytest.mark.parametrize(
+    ("method", "path", "status", "reason"),
+    [
+        ("GET", "/v1/predict", 405, "method_not_allowed"),
+        ("DELETE", "/healthz", 405, "method_not_allowed"),
+        ("POST", "/v2/predict", 404, "not_found"),
+        ("GET", "/v1/%0Apredict", 404, "not_found"),
+    ],
+)
+def test_unknown_path_and_wrong_method(client, method, path, status, reason):
+    errors_before = metric(client, f'ft_serve_request_errors_total{{reason="{reason}"}}')
+    response = client.request(method, path, json={"texts": ["a"]})
+    assert response.status_code == status
+    answer = response.json()
+    assert answer.keys() == {"error", "reason"} and answer["reason"] == reason
+    assert answer["error"] and "\n" not in answer["error"]
+    assert metric(client, f'ft_serve_request_errors_total{{reason="{reason}"}}') == errors_before + 1
+    if status == 405:
+        assert method not in response.headers["allow"]
 
 
 def test_error_messages_name_the_problem(client):

@@ -30,6 +30,10 @@ def test_follows_promotions_on_an_object_store(s3_root, tmp_path, tmp_path_facto
     cache = tmp_path / "cache"
     config = ServeConfig(artifacts_root=s3_root, cache_dir=cache, poll_interval_s=0.05)
     with TestClient(create_app(config)) as client:
+        deadline = time.monotonic() + 30
+        while client.get("/readyz").status_code != 200:  # the first load runs after start-up
+            assert time.monotonic() < deadline, "the bundle on S3 never loaded"
+            time.sleep(0.05)
         assert client.get("/readyz").json() == {"status": "ready", "model_version": "v1"}
         publish("v2")
         deadline = time.monotonic() + 30

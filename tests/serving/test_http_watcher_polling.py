@@ -8,12 +8,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
+from ft_serving.http import app as app_module
 from ft_serving.http import watcher as watcher_module
 from ft_serving.http.app import ServeConfig, create_app
 from ft_serving.http.metrics import ServeMetrics
@@ -251,3 +254,34 @@ def test_a_store_that_keeps_failing_is_polled_less_and_less_often_until_it_answe
     # Doubling from the interval, capped, then back to the interval once the store answers and v1 loads.
     assert delays == [2.0, 4.0, 8.0, 16.0, watcher_module.BACKOFF_MAX_S, 30.0, 30.0, 30.0, 1.0]
     assert watcher._holder.current is not None and watcher._holder.current.model_version == "v1"
+
+
+def test_the_server_answers_probes_while_the_first_bundle_loads(tmp_path, monkeypatch):
+    """A slow store must not fail liveness probes: the first load runs while the server answers."""
+    publish(tmp_path, "v1")
+    release = threading.Event()
+    # Released by the test once it has probed; the timer only keeps a server that blocks at start-up
+    # (the failure this test is for) from hanging the run.
+    safety = threading.Timer(20, release.set)
+    safety.start()
+
+    def slow_load(bundle: Path, **_: object) -> ServedModel:
+        release.wait()
+        return served(bundle)
+
+    monkeypatch.setattr(app_module, "load_model", slow_load)
+    config = ServeConfig(artifacts_root=str(tmp_path), poll_interval_s=0.01)
+    try:
+        with TestClient(create_app(config)) as client:
+            assert not release.is_set(), "start-up waited for the first bundle"
+            assert client.get("/healthz").status_code == 200
+            assert client.get("/readyz").status_code == 503
+            assert client.post("/v1/predict", json={"texts": ["a"]}).json()["reason"] == "not_ready"
+            release.set()
+            deadline = time.monotonic() + 10
+            while client.get("/readyz").status_code != 200:
+                assert time.monotonic() < deadline, "the first bundle never became ready"
+                time.sleep(0.01)
+            assert client.get("/readyz").json() == {"status": "ready", "model_version": "v1"}
+    finally:
+        safety.cancel()

@@ -36,6 +36,8 @@ def test_round_trip_through_the_file(tmp_path: Path) -> None:
         ({"max_length": 12.0}, "max_length must be a positive integer"),
         ({"model_inputs": ["attention_mask", "input_ids"]}, "model_inputs must be"),
         ({"model_inputs": ["input_ids"]}, "model_inputs must be"),
+        ({"model_inputs": [["input_ids"], "attention_mask"]}, "model_inputs must be"),
+        ({"model_inputs": [{"name": "input_ids"}, "attention_mask"]}, "model_inputs must be"),
         ({"base_model": None}, "base_model must be a non-empty string"),
         ({"files": {"labels": ".."}}, "files.labels must be a plain file name"),
         ({"files": {"weights": "w.onnx"}}, "bundle.json files: unknown field(s) ['weights']"),

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from ft_serving.http.inference import InferencePool, PoolSettings
 from ft_serving.http.limits import Limits, RejectedError, parse_texts, read_body
@@ -52,6 +55,11 @@ class ServeConfig:
     limits: Limits = field(default_factory=Limits)
     pool: PoolSettings = field(default_factory=PoolSettings)
 
+    def __post_init__(self) -> None:
+        # 0 or less would poll in a tight loop, and backing off from 0 stays 0.
+        if not (math.isfinite(self.poll_interval_s) and self.poll_interval_s > 0):
+            raise ValueError(f"poll_interval_s must be a positive number, got {self.poll_interval_s}")
+
     def load(self, bundle_dir: Path) -> ServedModel:
         return load_model(bundle_dir, int8=self.int8, threads=self.threads)
 
@@ -83,7 +91,8 @@ def create_app(config: ServeConfig, model: ServedModel | None = None) -> FastAPI
             holder.swap(served)
             metrics.served(served.model_version, served.data_version)
         else:
-            await watcher.poll()
+            # Not awaited: fetching and loading the first bundle can take minutes, and until start-up
+            # ends nothing is answered, not even /healthz. /readyz says 503 until the model is in.
             polling = asyncio.create_task(watcher.run(), name="ft-serve-watcher")
         await pool.start()
         try:
@@ -112,6 +121,14 @@ def create_app(config: ServeConfig, model: ServedModel | None = None) -> FastAPI
         retry = {"Retry-After": "1"} if error.status == 503 else None
         return reject(error.reason, error.status, error.message, retry)
 
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        """Starlette's own 404 and 405, in the error shape and count of every other refusal."""
+        reason = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
+        # repr: a percent-encoded newline in the path must not break the one-line message.
+        message = f"{error.detail}: {request.method} {request.url.path!r}"
+        return reject(reason, error.status_code, message, dict(error.headers or {}))
+
     @app.exception_handler(Exception)
     async def failed(_: Request, error: Exception) -> JSONResponse:
         log.exception("request failed")
@@ -132,16 +149,12 @@ def create_app(config: ServeConfig, model: ServedModel | None = None) -> FastAPI
             raise RejectedError(
                 415, "unsupported_media_type", f"Content-Type must be application/json, not {content_type}"
             )
-        limits = config.limits
-        body = await read_body(request.headers.get("content-length"), request.stream(), limits.max_body_bytes)
-        texts = parse_texts(body, limits)
+        body = await read_body(request.headers.get("content-length"), request.stream(), config.limits)
+        texts = parse_texts(body, config.limits)
         metrics.request_texts.observe(len(texts))
-        cap = limits.max_text_chars
-        predictions = await pool.predict(served, [text[:cap] for text in texts])
+        predictions = await pool.predict(served, texts)
         records = []
-        for text, prediction in zip(texts, predictions, strict=True):
-            if len(text) > cap:
-                prediction = replace(prediction, text=text, truncated=True)
+        for prediction in predictions:
             metrics.truncated.inc(prediction.truncated)
             records.append(to_record(prediction))
         return JSONResponse(

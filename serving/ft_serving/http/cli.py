@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import socket
 import sys
@@ -18,6 +19,9 @@ from ft_serving.predict_cli import _positive_int
 from ft_serving.spec import BundleError
 
 EXIT_USAGE = 2
+_MAX_PORT = 65535
+# Seconds requests in flight get to finish once asked to stop (Limits.body_timeout_s stays below it).
+GRACEFUL_SHUTDOWN_S = 30
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "$FT_ARTIFACTS_DIR and switches to each newly promoted one; --model DIR serves one fixed bundle.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=_non_negative, default=8000, help="port; 0 picks a free one")
+    parser.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one")
     parser.add_argument("--model", type=Path, help="serve this bundle folder and never swap")
     parser.add_argument(
         "--artifacts-dir", help="artifact root to follow, a folder or s3:// URI (default $FT_ARTIFACTS_DIR)"
@@ -67,10 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max-body-bytes", type=_positive_int, default=Limits.max_body_bytes)
     parser.add_argument("--max-texts", type=_positive_int, default=Limits.max_texts, help="texts per request")
-    parser.add_argument("--max-text-chars", type=_positive_int, default=Limits.max_text_chars)
+    parser.add_argument(
+        "--body-timeout",
+        type=_positive_seconds,
+        default=Limits.body_timeout_s,
+        help="seconds a request body may take to arrive before 408 (default %(default)s)",
+    )
     parser.add_argument(
         "--poll-interval",
-        type=float,
+        type=_positive_seconds,
         default=ServeConfig.poll_interval_s,
         help="seconds between pointer checks (default %(default)s)",
     )
@@ -79,11 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _non_negative(value: str) -> int:
+def _port(value: str) -> int:
     number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
+    if not 0 <= number <= _MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be 0-{_MAX_PORT}, got {number}")
     return number
+
+
+def _positive_seconds(value: str) -> float:
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {value}")
+    return number
+
+
+def connection_limit(pool: PoolSettings) -> int:
+    """Connections before uvicorn answers 503: the admitted requests and as many again arriving, idle
+    or probing. It bounds the bodies slow clients can make the server buffer (this x max_body_bytes)."""
+    return 2 * pool.max_pending
 
 
 def config_from(args: argparse.Namespace) -> ServeConfig:
@@ -94,7 +116,9 @@ def config_from(args: argparse.Namespace) -> ServeConfig:
         int8=args.int8,
         threads=args.threads,
         poll_interval_s=args.poll_interval,
-        limits=Limits(args.max_body_bytes, args.max_texts, args.max_text_chars),
+        limits=Limits(
+            max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, body_timeout_s=args.body_timeout
+        ),
         pool=PoolSettings(
             workers=args.workers,
             batching=args.micro_batching,
@@ -126,15 +150,21 @@ def main(argv: list[str] | None = None) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))
-    except OSError as error:
-        print(f"ft-serve: cannot bind {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+    except (OSError, TypeError) as error:  # TypeError: a host name that cannot be encoded
+        reason = getattr(error, "strerror", None) or error
+        print(f"ft-serve: cannot bind {args.host}:{args.port}: {reason}", file=sys.stderr)
+        sock.close()
         return EXIT_USAGE
     sock.listen(2048)
     host, port = sock.getsockname()[:2]
     print(f"ft-serve: listening on http://{host}:{port}", flush=True)
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_level=args.log_level, access_log=args.access_log, timeout_graceful_shutdown=30
+            app,
+            log_level=args.log_level,
+            access_log=args.access_log,
+            limit_concurrency=connection_limit(config.pool),
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
     )
     server.run(sockets=[sock])

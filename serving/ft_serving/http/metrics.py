@@ -64,7 +64,7 @@ class ServeMetrics:
             registry=self.registry,
         )
         self.truncated = Counter(
-            "ft_serve_truncated_texts", "Texts cut to the character or token limit", registry=self.registry
+            "ft_serve_truncated_texts", "Texts cut to the model's max_length tokens", registry=self.registry
         )
         self.model_info = Gauge(
             "ft_serve_model_info",
