@@ -3,6 +3,7 @@
 import base64
 import dataclasses
 import json
+from functools import partial
 from typing import Any
 
 import dagster as dg
@@ -21,6 +22,7 @@ from ft_assets.evaluation import (
 )
 from ft_assets.evaluation.inference import predict_split
 from ft_assets.tokenizing.encode import label_difference
+from ft_assets.tokenizing.versioning import content_name
 from ft_resources.artifact_store import ArtifactStore
 
 
@@ -165,13 +167,16 @@ def evaluation_report(
     predictions = pd.DataFrame({"text": test["text"], "label": [labels[i] for i in test["labels"]]})
     predictions["predicted"] = [labels[i] for i in probabilities.argmax(axis=1)]
     predictions["score"] = probabilities.max(axis=1)
-    rel = f"evaluation_report/{lineage['model_version']}-{tokenized_dataset['version']}"
-    with artifact_store.write_dir(rel) as staging:
+    # Named by its bytes (see onnx_model): an earlier manifest's report folder is never rewritten.
+    naming = partial(content_name, f"{lineage['model_version']}-{tokenized_dataset['version']}")
+    with artifact_store.write_named_dir("evaluation_report", naming) as written:
+        staging = written.path
         (staging / "report.md").write_text(markdown)
         (staging / "confusion_matrix.png").write_bytes(confusion)
         (staging / "training_curves.png").write_bytes(curves)
         predictions.to_parquet(staging / "predictions.parquet", index=False)
         (staging / REPORT_FILE).write_text(json.dumps(report_json, indent=2))
+    rel = written.rel
     baseline = report.majority_baseline
     lexical = report.lexical_baseline
     margin = report.margin_over_lexical()

@@ -1,5 +1,6 @@
 """onnx_model: fp32 ONNX export behind a parity gate, an INT8 variant, and measured latencies."""
 
+from functools import partial
 from typing import Any
 
 import dagster as dg
@@ -21,6 +22,7 @@ from ft_assets.export import (
     torch_runner,
     write_serving_files,
 )
+from ft_assets.tokenizing.versioning import content_name
 from ft_resources.artifact_store import ArtifactStore
 
 
@@ -64,8 +66,11 @@ def onnx_model(
     model_dir = artifact_store.local_path(fine_tuned_model["path"])
     dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
     validation_texts = dataset["validation"]["text"] or dataset["train"]["text"]
-    rel = f"onnx_model/{fine_tuned_model['model_version']}"
-    with artifact_store.write_dir(rel) as out:
+    # Named by its bytes, so a re-export that differs (another exporter, say) is a new folder and the one
+    # an earlier manifest names is never rewritten: an object store cannot replace a folder in one step.
+    naming = partial(content_name, fine_tuned_model["model_version"])
+    with artifact_store.write_named_dir("onnx_model", naming) as written:
+        out = written.path
         export_onnx(model_dir, out / MODEL_FILE)
         spec = write_serving_files(
             model_dir,
@@ -111,6 +116,7 @@ def onnx_model(
             )
         ]
         sizes = {name: (out / name).stat().st_size for name in (MODEL_FILE, INT8_MODEL_FILE)}
+    rel = written.rel
     drop = fp32_accuracy - int8_accuracy
     if drop > config.max_int8_accuracy_drop:
         context.log.warning(

@@ -7,10 +7,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import dagster as dg
-from ft_serving.checksums import digest_folder
 
 from ft_assets.assets.metadata import md_table
-from ft_assets.tokenizing.versioning import combine
+from ft_assets.tokenizing.versioning import combine, content_name
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.entrypoint import OUTCOME_MESSAGE
 from ft_assets.training.job import TrainJob
@@ -31,7 +30,7 @@ def model_version(key: str, model_dir: Path) -> str:
     """The training key and every byte of the saved model. Two runs of one key can end with other
     weights (another device or precision, a time budget that stops at another step, GPU kernels that
     are not bit-reproducible); each set of weights is its own version, and the same bytes keep theirs."""
-    return combine(key, digest_folder(model_dir))
+    return content_name(key, model_dir)
 
 
 def checkpoint_dir_for(store: ArtifactStore, key: str) -> Path:

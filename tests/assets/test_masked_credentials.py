@@ -51,6 +51,13 @@ def _assert_masked_and_resolvable(store: ArtifactStore, uri: str, rel: str) -> N
     assert store._resolve(uri) == store.uri(rel)
 
 
+def _rel_under(store: ArtifactStore, uri: str, parent: str) -> str:
+    """The path of a content-named folder under ``parent``, from the masked URI a manifest recorded."""
+    rel = uri.removeprefix(f"{mask_credentials(store.root)}/")
+    assert rel.startswith(f"{parent}/") and rel.count("/") == 1, uri
+    return rel
+
+
 def test_the_data_assets_record_the_tokenized_dataset_masked(
     memory_root: str, tiny_model_dir: Path, data_dir: Path, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
@@ -122,13 +129,14 @@ def test_the_whole_graph_runs_on_a_root_with_credentials_and_never_shows_them(
     model = _manifest(store, result, "fine_tuned_model")
     _assert_masked_and_resolvable(store, model["path"], f"fine_tuned_model/{model['model_version']}")
     evaluation = _manifest(store, result, "evaluation_report")
-    evaluation_rel = f"evaluation_report/{model['model_version']}-{model['tokenized_version']}"
+    # Named by content: the folder is whatever the manifest names under evaluation_report/.
+    evaluation_rel = _rel_under(store, evaluation["path"], "evaluation_report")
     _assert_masked_and_resolvable(store, evaluation["path"], evaluation_rel)
     report_path = result.asset_materializations_for_node("evaluation_report")[0].metadata["report_path"]
     _assert_masked_and_resolvable(store, str(report_path.value), f"{evaluation_rel}/report.json")
     assert store.read_json(str(report_path.value))["model_version"] == model["model_version"]
     onnx = _manifest(store, result, "onnx_model")
-    _assert_masked_and_resolvable(store, onnx["path"], f"onnx_model/{model['model_version']}")
+    _assert_masked_and_resolvable(store, onnx["path"], _rel_under(store, onnx["path"], "onnx_model"))
     _assert_masked_and_resolvable(store, onnx["evaluation_path"], evaluation_rel)
     production = _manifest(store, result, "production_model")
     assert production["promoted"]
