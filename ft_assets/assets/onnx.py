@@ -1,6 +1,7 @@
 """onnx_model: fp32 ONNX export behind a parity gate, an INT8 variant, and measured latencies."""
 
 from functools import partial
+from pathlib import PurePosixPath
 from typing import Any
 
 import dagster as dg
@@ -149,6 +150,7 @@ def onnx_model(
     }
     return dg.Output(
         manifest,
+        data_version=dg.DataVersion(PurePosixPath(rel).name),  # its content name: the graph's bytes
         metadata={
             "parity_max_abs_diff": dg.MetadataValue.float(float(parity.max_abs_diff)),
             "parity_texts": dg.MetadataValue.int(parity.n_texts),

@@ -113,6 +113,9 @@ def fine_tuned_model(
     ]
     return dg.Output(
         manifest,
+        # The weights are the data: a new model (another config from the Launchpad, say) must look changed
+        # to evaluation_report and onnx_model's automation, and the same bytes unchanged.
+        data_version=dg.DataVersion(version),
         metadata={
             **reported,
             "model_version": dg.MetadataValue.text(version),

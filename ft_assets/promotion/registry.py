@@ -139,8 +139,16 @@ class Registry:
         if (state := self.store.folder_state(rel)) is not FolderState.COMPLETE:
             self._archive(Path(bundle), version, state)
         # Fetched afresh: a cached copy may predate a rewrite of an archive cut off part-way.
-        files = digest_folder(self.store.local_path(rel, refresh=True))
-        return self._switch({**entry, "action": "promote"}, files)
+        archived = self.store.local_path(rel, refresh=True)
+        recorded = _latest_checksums(version, self.entries())
+        if recorded is not None and (problems := mismatches(archived, recorded)):
+            # As rollback does: the pointer would otherwise record the damage as the bundle's checksums.
+            raise RegistryError(
+                f"the archive {self.store.display(rel)} of model {version} no longer matches the checksums "
+                f"the registry log recorded for it: {'; '.join(problems)}; nothing was switched. Restore its "
+                "files from a copy that matches the log, or promote a new model version"
+            )
+        return self._switch({**entry, "action": "promote"}, recorded or digest_folder(archived))
 
     def _archive(self, bundle: Path, version: str, state: FolderState) -> None:
         """Write ``bundle`` to ``registry/<version>/``, which holds no complete archive yet.

@@ -17,6 +17,7 @@ import pytest
 from ft_serving.checksums import digest_folder
 
 from ft_assets.assets.training import fine_tuned_model
+from ft_assets.automation.sensors import DATA_VERSION_TAG
 from ft_assets.definitions import DATA_ASSETS
 from ft_assets.resources import build_resources
 from ft_resources.accelerator import AcceleratorResource
@@ -50,7 +51,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> A
                 run_config={"ops": {"fine_tuned_model": {"config": TRAINING}}},
             )
             assert result.success
-            return result.output_for_node("fine_tuned_model")
+            [event] = result.asset_materializations_for_node("fine_tuned_model")
+            # What automation compares: a new model must look like new data to what is downstream of it.
+            return {
+                **result.output_for_node("fine_tuned_model"),
+                "data_version": event.tags[DATA_VERSION_TAG],
+            }
 
         data_resources = build_resources(str(root / "artifacts"), str(tiny_model_dir))
         assert dg.materialize(
@@ -67,6 +73,7 @@ def test_other_weights_get_another_version_and_keep_their_folder(trained) -> Non
     assert first_files["model.safetensors"] != second_files["model.safetensors"]  # the premise
     assert first["model_version"] != second["model_version"]
     assert first["path"] != second["path"]
+    assert first["data_version"] != second["data_version"]
     # The first manifest still names the weights it was written with.
     assert digest_folder(Path(first["path"])) == first_files
 
@@ -78,3 +85,4 @@ def test_the_same_weights_keep_their_version(trained) -> None:
     again = trained("fp32")
     assert digest_folder(Path(again["path"])) == digest_folder(Path(first["path"]))
     assert again["model_version"] == first["model_version"]
+    assert again["data_version"] == first["data_version"] == first["model_version"]

@@ -47,6 +47,19 @@ def test_rollback_refuses_unknown_versions_and_damaged_bundles(registry, tmp_pat
     assert read_production_pointer(registry.store.root).model_version == "v2"
 
 
+def test_promoting_a_damaged_archive_again_is_refused(registry, tmp_path):
+    """Promotion, like rollback, switches only to archived bytes the log vouches for: otherwise the
+    pointer would record the damage as the checksums, and every reader would then trust it."""
+    registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1"})
+    registry.publish(fake_bundle(tmp_path / "b2", "v2"), {"model_version": "v2"})
+    registry.store.write_bytes("registry/v1/model.onnx", b"flipped")
+    with pytest.raises(RegistryError, match=r"registry/v1 .*model.onnx: checksum mismatch"):
+        registry.publish(fake_bundle(tmp_path / "b1-again", "v1"), {"model_version": "v1"})
+    pointer = read_production_pointer(registry.store.root)
+    assert pointer.model_version == "v2"
+    assert [e["action"] for e in registry.entries()] == ["promote", "promote"]
+
+
 def test_a_lost_pointer_with_promotions_on_record_is_an_error_not_a_first_model(registry, tmp_path):
     registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1"})
     fs_path = registry.store.uri(POINTER_PATH)
