@@ -14,9 +14,11 @@ from pydantic import Field
 
 from ft_assets.promotion.card import render_model_card
 from ft_assets.promotion.gate import (
+    bundle_data_version,
     bundle_labels,
     decide,
     decide_label_change,
+    decide_rolled_back,
     label_set_change,
     score_bundle,
 )
@@ -42,6 +44,14 @@ class PromotionConfig(dg.Config):
         description=(
             "Promote only a model whose test score (metric) exceeds the TF-IDF + logistic-regression "
             "baseline that evaluation_report fits on the same train split."
+        ),
+    )
+    allow_rolled_back: bool = Field(
+        default=False,
+        description=(
+            "A model version an operator rolled production back from (make rollback) is not promoted "
+            "again by the gate, however it scores: a retrain of unchanged data rebuilds the same bytes, "
+            "so the same version, and would undo the rollback. Set this for one run to promote it anyway."
         ),
     )
     allow_label_change: bool = Field(
@@ -109,16 +119,32 @@ def production_model(
         champion: float | None = None
         champion_labels: list[str] | None = None
         label_change: str | None = None
+        same_data = False
+        pointer = None
         if current is not None:
             pointer, champion_dir = current
             champion_version = pointer.model_version
             champion_labels = list(bundle_labels(champion_dir))
             label_change = label_set_change(champion_labels, challenger_labels)
+            # Trained on the data the challenger was: a retrain, which must be strictly better (gate.decide).
+            same_data = bundle_data_version(champion_dir) == report["data_version"]
             if label_change is None:
                 champion = score_bundle(champion_dir, texts, truth, config.metric)
         baseline = _baseline_pair(config, report)
-        if label_change is None:
-            decision = decide(challenger, champion, config.metric, config.tolerance, beats_baseline=baseline)
+        version = onnx_model["model_version"]
+        withdrawn = None if config.allow_rolled_back else registry.rolled_back_from(version)
+        if withdrawn is not None and champion_version != version:
+            decision = decide_rolled_back(challenger, champion, config.metric, config.tolerance, withdrawn)
+        elif label_change is None:
+            decision = decide(
+                challenger,
+                champion,
+                config.metric,
+                config.tolerance,
+                beats_baseline=baseline,
+                # The same version is the same bytes: "already in production" below, not a retrain to judge.
+                same_data=same_data and champion_version != version,
+            )
         else:
             # Scored on the new labels the champion would get every renamed class wrong and lose to any
             # challenger: it is not scored at all, and the decision says why.
@@ -162,7 +188,10 @@ def production_model(
                         shutil.copyfile(item, bundle / item.name)
                 (bundle / REPORT_FILE).write_text(json.dumps(report, indent=2))
                 (bundle / MODEL_CARD_FILE).write_text(render_model_card(report, onnx_model, decision.reason))
-                registry.publish(bundle, entry)
+                try:
+                    registry.publish(bundle, entry, expected=pointer)
+                except RegistryError as error:
+                    raise dg.Failure(str(error)) from None
             context.log.info(f"promoted {onnx_model['model_version']}: {decision.reason}")
         else:
             registry.record_rejection(entry)

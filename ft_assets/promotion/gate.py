@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ft_serving.classifier import OnnxClassifier
 from ft_serving.spec import read_spec
@@ -35,6 +36,11 @@ def score_bundle(bundle_dir: Path, texts: list[str], labels: list[str], metric: 
 def bundle_labels(bundle_dir: Path) -> tuple[str, ...]:
     """The labels a bundle predicts, from its bundle.json (no graph is loaded)."""
     return read_spec(bundle_dir).labels
+
+
+def bundle_data_version(bundle_dir: Path) -> str:
+    """The data version a bundle's model was trained on, from its bundle.json."""
+    return read_spec(bundle_dir).data_version
 
 
 def label_set_change(champion: Sequence[str], challenger: Sequence[str]) -> str | None:
@@ -73,6 +79,20 @@ def decide_label_change(
     return Decision(True, metric, challenger, None, tolerance, why)
 
 
+def decide_rolled_back(
+    challenger: float, champion: float | None, metric: str, tolerance: float, rollback: dict[str, Any]
+) -> Decision:
+    """The challenger is a version an operator rolled production back from (``rollback``, its log entry):
+    the gate does not bring it back, whatever it scores (a retrain of unchanged data rebuilds the same
+    bytes, so the same version); config allow_rolled_back promotes it once."""
+    why = (
+        f"rolled back from by an operator at {rollback['time']} (to {rollback['model_version']}); "
+        "not promoted again automatically: set config allow_rolled_back: true for one run to promote it; "
+        "kept champion"
+    )
+    return Decision(False, metric, challenger, champion, tolerance, why)
+
+
 def decide(
     challenger: float,
     champion: float | None,
@@ -80,9 +100,15 @@ def decide(
     tolerance: float,
     *,
     beats_baseline: tuple[float, float] | None = None,
+    same_data: bool = False,
 ) -> Decision:
     """`beats_baseline`, when given, is (model, TF-IDF baseline) on `metric` from the same evaluation:
-    a model that does not exceed the baseline is never promoted, whatever the champion scores."""
+    a model that does not exceed the baseline is never promoted, whatever the champion scores.
+
+    `same_data`: both were trained on the same data. Then only a strictly better challenger wins, and the
+    tolerance (there to let a model of newer data in) does not apply: a retrain of unchanged data whose
+    weights come out different (GPU kernels, a time budget) would otherwise switch production on every
+    tie, or walk it down by a tolerance at a time."""
     if beats_baseline is not None and not beats_baseline[0] > beats_baseline[1]:
         model, baseline = beats_baseline
         why = (
@@ -91,6 +117,16 @@ def decide(
         return Decision(False, metric, challenger, champion, tolerance, why)
     if champion is None:
         return Decision(True, metric, challenger, None, tolerance, "no production model yet")
+    if same_data:
+        if challenger > champion:
+            why = f"challenger {metric} {challenger:.4f} > champion {champion:.4f} (same training data)"
+            return Decision(True, metric, challenger, champion, tolerance, why)
+        why = (
+            f"challenger {metric} {challenger:.4f} <= champion {champion:.4f} (same training data): "
+            "a retrain of unchanged data replaces the champion only when strictly better (no tolerance); "
+            "kept champion"
+        )
+        return Decision(False, metric, challenger, champion, tolerance, why)
     if challenger >= champion - tolerance:
         why = f"challenger {metric} {challenger:.4f} >= champion {champion:.4f} - tolerance {tolerance:g}"
         return Decision(True, metric, challenger, champion, tolerance, why)

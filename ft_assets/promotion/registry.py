@@ -45,6 +45,14 @@ LOCK = f"{REGISTRY_DIR}/.lock"
 SWITCHES = ("promote", "adopt", "rollback")
 
 
+class _Unchecked:
+    """No expected pointer: a switch that decides nothing against the current one (rollback, adopt)."""
+
+
+UNCHECKED = _Unchecked()
+Expected = ProductionPointer | _Unchecked | None  # None: the decision was made with no production model
+
+
 class RegistryError(RuntimeError):
     """The registry and the production pointer disagree in a way only a person should resolve."""
 
@@ -127,12 +135,15 @@ class Registry:
         self._switch({"model_version": version, "action": "adopt", "reason": reason}, files)
         return self.pointer()
 
-    def publish(self, bundle: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    def publish(
+        self, bundle: Path, entry: dict[str, Any], *, expected: Expected = UNCHECKED
+    ) -> dict[str, Any]:
         """Archive ``bundle`` under its version (once), then switch production to it.
 
         A version promoted before keeps its first archived copy; the checksums recorded are the
         archived files', which are the ones production serves. An archive a killed writer left
-        part-way is written again first.
+        part-way is written again first. ``expected``: the pointer the decision was made against (None:
+        no production model); the switch is refused if production has moved since (see _switch).
         """
         version = entry["model_version"]
         rel = bundle_path(version)
@@ -148,7 +159,7 @@ class Registry:
                 f"the registry log recorded for it: {'; '.join(problems)}; nothing was switched. Restore its "
                 "files from a copy that matches the log, or promote a new model version"
             )
-        return self._switch({**entry, "action": "promote"}, recorded or digest_folder(archived))
+        return self._switch({**entry, "action": "promote"}, recorded or digest_folder(archived), expected)
 
     def _archive(self, bundle: Path, version: str, state: FolderState) -> None:
         """Write ``bundle`` to ``registry/<version>/``, which holds no complete archive yet.
@@ -201,8 +212,38 @@ class Registry:
             raise ValueError(f"archived bundle {bundle_path(version)} is damaged: {'; '.join(problems)}")
         return self._switch({"model_version": version, "action": "rollback"}, files)
 
-    def _switch(self, entry: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
+    def rolled_back_from(self, version: str) -> dict[str, Any] | None:
+        """The rollback entry that last switched production away from ``version``, unless the version
+        was promoted again since: an operator withdrew it, and no gate should bring it back unasked."""
+        current, withdrawn = None, None
+        for entry in self.entries():
+            if entry["action"] not in SWITCHES:
+                continue
+            if entry["action"] == "rollback" and current == version and entry["model_version"] != version:
+                withdrawn = entry
+            elif entry["model_version"] == version:
+                withdrawn = None
+            current = entry["model_version"]
+        return withdrawn
+
+    def _switch(
+        self, entry: dict[str, Any], files: dict[str, str], expected: Expected = UNCHECKED
+    ) -> dict[str, Any]:
         with self.exclusive():
+            if not isinstance(expected, _Unchecked) and (now := self.pointer()) != expected:
+                # A rollback (a CLI, outside the promotion pool) or another writer moved production while
+                # this decision was made against the old one. Locally exclusive() already prevents it; on
+                # an object store, which has no lock, this check narrows the race to this read and write.
+                was = expected.model_version if expected else "none"
+                moved = (
+                    f"{now.model_version} ({now.entry.get('action', 'switch')} at {now.promoted_at})"
+                    if now
+                    else "none"
+                )
+                raise RegistryError(
+                    f"production changed while this decision was made: it was {was}, now {moved}; nothing "
+                    "was switched. Materialize production_model again to decide against the current model"
+                )
             self._repair()
             stamped = _stamp({**entry, "files": files})
             version = stamped["model_version"]

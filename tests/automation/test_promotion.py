@@ -29,8 +29,11 @@ def trained_manifest(chain, node: str = "onnx_model") -> dict:
     return json.loads(Path(event.metadata["path"].value).read_text())
 
 
-def bundle_copy(chain, name: str, version: str, rotate_labels: bool = False) -> Path:
-    """The trained ONNX folder under a new version; rotated labels make a same-graph, worse model."""
+def bundle_copy(
+    chain, name: str, version: str, rotate_labels: bool = False, data_version: str | None = None
+) -> Path:
+    """The trained ONNX folder under a new version; rotated labels make a same-graph, worse model, and
+    `data_version` one trained on other data (by default the trained model's own)."""
     target = Path(shutil.copytree(trained_manifest(chain)["path"], chain.artifacts / "crafted" / name))
     labels = json.loads((target / LABELS_FILE).read_text())
     spec = json.loads((target / SPEC_FILE).read_text())
@@ -39,7 +42,8 @@ def bundle_copy(chain, name: str, version: str, rotate_labels: bool = False) -> 
         labels = dict(zip(labels, names[1:] + names[:1], strict=True))
         (target / LABELS_FILE).write_text(json.dumps(labels))
         spec["labels"] = list(labels.values())
-    (target / SPEC_FILE).write_text(json.dumps({**spec, "model_version": version}))
+    spec = {**spec, "model_version": version, "data_version": data_version or spec["data_version"]}
+    (target / SPEC_FILE).write_text(json.dumps(spec))
     (target / REPORT_FILE).write_text(json.dumps({"model_version": version}))
     return target
 
@@ -93,7 +97,8 @@ def test_a_better_or_equal_challenger_is_promoted_and_logged(trained_chain):
     chain = trained_chain
     version = trained_manifest(chain)["model_version"]
     for champion, rotate in (("worse-champion", True), ("equal-champion", False)):
-        crown(chain, bundle_copy(chain, champion, champion, rotate_labels=rotate))
+        # Trained on older data: a tie promotes the model of the newer data.
+        crown(chain, bundle_copy(chain, champion, champion, rotate_labels=rotate, data_version="older"))
         challenge_with(chain)
         outcome = gate(chain)
         assert (outcome["decision"], outcome["champion_version"]) == ("promoted", champion)
@@ -108,8 +113,9 @@ def test_a_better_or_equal_challenger_is_promoted_and_logged(trained_chain):
 
 def test_a_worse_challenger_is_rejected_unless_the_tolerance_allows_it(trained_chain):
     chain = trained_chain
-    version = trained_manifest(chain)["model_version"]
-    crown(chain, bundle_copy(chain, "champion", version))
+    # Trained on older data (a tolerance lets a model of newer data in; see the same-data test below).
+    version = "older-data-champion"
+    crown(chain, bundle_copy(chain, "champion", version, data_version="older"))
     worse = bundle_copy(chain, "worse", "worse-challenger", rotate_labels=True)
     challenge_with(chain, worse, "worse-challenger")
     before = (chain.artifacts / "production" / LABELS_FILE).read_text()
@@ -127,6 +133,36 @@ def test_a_worse_challenger_is_rejected_unless_the_tolerance_allows_it(trained_c
     assert gate(chain, tolerance=1.0)["decision"] == "promoted"
     assert production_version(chain) == "worse-challenger"
     challenge_with(chain)
+
+
+def test_a_retrain_of_the_champions_data_must_be_strictly_better(trained_chain):
+    """Same data, other weights (a GPU retrain, a time budget): a tie or a tolerance would switch
+    production on every retrain or walk it down; only a strictly better model replaces the champion."""
+    chain = trained_chain
+    crown(chain, bundle_copy(chain, "same-data-champion", "same-data-champion"))
+    challenge_with(chain)
+    entries = len(log(chain))
+    for tolerance in (0.0, 1.0):
+        outcome = gate(chain, tolerance=tolerance)
+        assert (outcome["decision"], outcome["production_version"]) == ("kept champion", "same-data-champion")
+        assert "(same training data)" in outcome["reason"] and "strictly better" in outcome["reason"]
+    assert [e["action"] for e in log(chain)[entries:]] == ["reject", "reject"]
+
+
+def test_a_rolled_back_model_is_not_promoted_again_unless_allowed(trained_chain):
+    """After `make rollback` away from a model, the weekly retrain of unchanged data rebuilds the same
+    bytes, so the same version: the gate must not undo the operator's rollback by itself."""
+    chain = trained_chain
+    version = trained_manifest(chain)["model_version"]
+    crown(chain, bundle_copy(chain, "before-rollback", "before-rollback", data_version="older"))
+    crown(chain, bundle_copy(chain, "rolled-back", version))
+    Registry(ArtifactStore(root=str(chain.artifacts))).rollback("before-rollback")
+    challenge_with(chain)
+    outcome = gate(chain)
+    assert (outcome["decision"], outcome["production_version"]) == ("kept champion", "before-rollback")
+    assert "rolled back from by an operator" in outcome["reason"] and "allow_rolled_back" in outcome["reason"]
+    outcome = gate(chain, allow_rolled_back=True)
+    assert (outcome["decision"], outcome["production_version"]) == ("promoted", version)
 
 
 def test_retraining_the_same_model_moves_nothing(trained_chain):

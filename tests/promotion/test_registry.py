@@ -60,6 +60,36 @@ def test_promoting_a_damaged_archive_again_is_refused(registry, tmp_path):
     assert [e["action"] for e in registry.entries()] == ["promote", "promote"]
 
 
+def test_a_switch_is_refused_when_production_moved_since_the_decision(registry, tmp_path):
+    """On an object store a rollback does not wait for the gate (no lock): the gate's switch must not
+    overwrite production that moved while it decided against the old champion."""
+    registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1"})
+    registry.publish(fake_bundle(tmp_path / "b2", "v2"), {"model_version": "v2"})
+    decided_against = registry.pointer()
+    registry.rollback("v1")  # an operator, meanwhile
+    with pytest.raises(RegistryError, match=r"production changed .* it was v2, now v1 \(rollback at"):
+        registry.publish(
+            fake_bundle(tmp_path / "b3", "v3"), {"model_version": "v3"}, expected=decided_against
+        )
+    assert read_production_pointer(registry.store.root).model_version == "v1"
+    with pytest.raises(RegistryError, match="it was none, now v1"):
+        registry.publish(fake_bundle(tmp_path / "b3", "v3"), {"model_version": "v3"}, expected=None)
+    registry.publish(fake_bundle(tmp_path / "b3", "v3"), {"model_version": "v3"}, expected=registry.pointer())
+    assert read_production_pointer(registry.store.root).model_version == "v3"
+
+
+def test_a_version_rolled_back_from_is_known_until_promoted_again(registry, tmp_path):
+    registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1"})
+    registry.publish(fake_bundle(tmp_path / "b2", "v2"), {"model_version": "v2"})
+    assert registry.rolled_back_from("v2") is None
+    registry.rollback("v1")
+    withdrawn = registry.rolled_back_from("v2")
+    assert (withdrawn["action"], withdrawn["model_version"]) == ("rollback", "v1")
+    assert registry.rolled_back_from("v1") is None
+    registry.publish(fake_bundle(tmp_path / "b2", "v2"), {"model_version": "v2"})
+    assert registry.rolled_back_from("v2") is None
+
+
 def test_a_lost_pointer_with_promotions_on_record_is_an_error_not_a_first_model(registry, tmp_path):
     registry.publish(fake_bundle(tmp_path / "b1", "v1"), {"model_version": "v1"})
     fs_path = registry.store.uri(POINTER_PATH)
