@@ -21,7 +21,6 @@ import dataclasses
 import enum
 import hashlib
 import json
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -178,24 +177,16 @@ class ArtifactStore(dg.ConfigurableResource):
         Kubernetes pod on the same volume) can write it, and it appears by one rename.
         """
         if self.is_local:
-            folder = Path(self.uri(parent))
-            folder.mkdir(parents=True, exist_ok=True)
-            local_writes.sweep_stale(folder)
-            staging = local_writes.temporary_sibling(folder / "new")
-            staging.mkdir()
-            try:
-                named = NamedFolder(staging)
-                yield named
-                named.rel = f"{parent}/{_plain(name_of(staging))}"
-                local_writes.publish_dir(staging, Path(self.uri(named.rel)), replace=False)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-            return
-        with self._remote_staging(Path(parent).name) as staging:
+            staging_cm = local_writes.staging_dir(Path(self.uri(parent)), "new")
+        else:
+            staging_cm = self._remote_staging(Path(parent).name)
+        with staging_cm as staging:
             named = NamedFolder(staging)
             yield named
             named.rel = f"{parent}/{_plain(name_of(staging))}"
-            if self.folder_state(named.rel) is not FolderState.COMPLETE:
+            if self.is_local:
+                local_writes.publish_dir(staging, Path(self.uri(named.rel)), replace=False)
+            elif self.folder_state(named.rel) is not FolderState.COMPLETE:
                 self._upload(staging, self.uri(named.rel))
 
     def point_symlink(self, rel_link: str, rel_target: str) -> None:
@@ -261,18 +252,9 @@ class ArtifactStore(dg.ConfigurableResource):
     def _cache_root(self) -> Path:
         return Path(self.cache_dir or Path(tempfile.gettempdir()) / "ft-artifact-cache")
 
-    @contextlib.contextmanager
-    def _remote_staging(self, name: str) -> Iterator[Path]:
+    def _remote_staging(self, name: str) -> contextlib.AbstractContextManager[Path]:
         """A fresh local folder in the cache, removed afterwards, where a remote folder is put together."""
-        staging_root = self._cache_root() / "staging"
-        staging_root.mkdir(parents=True, exist_ok=True)
-        local_writes.sweep_stale(staging_root)
-        staging = local_writes.temporary_sibling(staging_root / name)
-        staging.mkdir()
-        try:
-            yield staging
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        return local_writes.staging_dir(self._cache_root() / "staging", name)
 
     def _upload(self, folder: Path, target: str) -> None:
         """The marker says "writing", every file is PUT, leftovers are deleted, the marker says "complete".

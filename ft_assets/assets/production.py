@@ -9,12 +9,11 @@ from typing import Any, Literal
 import dagster as dg
 from datasets import load_from_disk
 from ft_serving.production import POINTER_PATH, bundle_path
-from ft_serving.spec import MODEL_CARD_FILE, REPORT_FILE, REPORT_METRICS
+from ft_serving.spec import MODEL_CARD_FILE, REPORT_FILE, REPORT_METRICS, read_spec
 from pydantic import Field
 
 from ft_assets.promotion.card import render_model_card
 from ft_assets.promotion.gate import (
-    bundle_data_version,
     bundle_labels,
     decide,
     decide_label_change,
@@ -124,10 +123,11 @@ def production_model(
         if current is not None:
             pointer, champion_dir = current
             champion_version = pointer.model_version
-            champion_labels = list(bundle_labels(champion_dir))
+            champion_spec = read_spec(champion_dir)
+            champion_labels = list(champion_spec.labels)
             label_change = label_set_change(champion_labels, challenger_labels)
             # Trained on the data the challenger was: a retrain, which must be strictly better (gate.decide).
-            same_data = bundle_data_version(champion_dir) == report["data_version"]
+            same_data = champion_spec.data_version == report["data_version"]
             if label_change is None:
                 champion = score_bundle(champion_dir, texts, truth, config.metric)
         baseline = _baseline_pair(config, report)

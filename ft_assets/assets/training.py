@@ -22,15 +22,8 @@ from ft_resources.training_launcher import TrainingLauncher
 
 def training_key(tokenized: dict[str, Any], config: TrainConfig, base_fingerprint: str) -> str:
     """What goes into a training run: the data, the config and the base model. It names the run's
-    checkpoints, so a retried run resumes; it does not name the model (see model_version)."""
+    checkpoints, so a retried run resumes. The model version adds the saved weights (content_name)."""
     return combine(tokenized["version"], config.model_dump(), base_fingerprint)
-
-
-def model_version(key: str, model_dir: Path) -> str:
-    """The training key and every byte of the saved model. Two runs of one key can end with other
-    weights (another device or precision, a time budget that stops at another step, GPU kernels that
-    are not bit-reproducible); each set of weights is its own version, and the same bytes keep theirs."""
-    return content_name(key, model_dir)
 
 
 def checkpoint_dir_for(store: ArtifactStore, key: str) -> Path:
@@ -74,7 +67,10 @@ def fine_tuned_model(
         )
     key = training_key(tokenized_dataset, config, fingerprint)
     checkpoints = checkpoint_dir_for(artifact_store, key)
-    with artifact_store.write_named_dir("fine_tuned_model", partial(model_version, key)) as written:
+    # The model version is the training key and every byte of the saved model. Two runs of one key can
+    # end with other weights (another device or precision, a time budget that stops at another step, GPU
+    # kernels that are not bit-reproducible): each set of weights is its own version, the same bytes keep it.
+    with artifact_store.write_named_dir("fine_tuned_model", partial(content_name, key)) as written:
         job = TrainJob(
             dataset_path=str(artifact_store.local_path(tokenized_dataset["path"])),
             label_names=tokenized_dataset["label_names"],

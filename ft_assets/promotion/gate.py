@@ -38,11 +38,6 @@ def bundle_labels(bundle_dir: Path) -> tuple[str, ...]:
     return read_spec(bundle_dir).labels
 
 
-def bundle_data_version(bundle_dir: Path) -> str:
-    """The data version a bundle's model was trained on, from its bundle.json."""
-    return read_spec(bundle_dir).data_version
-
-
 def label_set_change(champion: Sequence[str], challenger: Sequence[str]) -> str | None:
     """None when both bundles predict the same classes (in any order: scores compare label strings);
     else a description of the change. A champion with other classes cannot be scored on the

@@ -71,13 +71,21 @@ def staged_dir(target: Path, *, replace: bool) -> Iterator[Path]:
     kernel can (Linux renameat2); elsewhere the old folder is renamed aside first, and a reader may
     miss ``target`` for that instant.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale(target.parent)
-    staging = temporary_sibling(target)
+    with staging_dir(target.parent, target.name) as staging:
+        yield staging
+        publish_dir(staging, target, replace=replace)
+
+
+@contextlib.contextmanager
+def staging_dir(folder: Path, name: str) -> Iterator[Path]:
+    """Yield an empty temporary folder in ``folder`` (named after ``name``, swept if its writer dies),
+    removed afterwards unless it was renamed away (publish_dir)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sweep_stale(folder)
+    staging = temporary_sibling(folder / name)
     staging.mkdir()
     try:
         yield staging
-        publish_dir(staging, target, replace=replace)
     finally:
         _remove(staging)
 

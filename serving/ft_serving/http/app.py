@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -17,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from ft_serving.http.inference import InferencePool, PoolSettings
-from ft_serving.http.limits import Limits, RejectedError, parse_texts, read_body
+from ft_serving.http.limits import Limits, RejectedError, is_positive_seconds, parse_texts, read_body
 from ft_serving.http.metrics import MetricsMiddleware, ServeMetrics
 from ft_serving.http.models import ModelHolder, ServedModel, load_model
 from ft_serving.http.watcher import POLL_INTERVAL_S, PointerWatcher
@@ -56,8 +55,7 @@ class ServeConfig:
     pool: PoolSettings = field(default_factory=PoolSettings)
 
     def __post_init__(self) -> None:
-        # 0 or less would poll in a tight loop, and backing off from 0 stays 0.
-        if not (math.isfinite(self.poll_interval_s) and self.poll_interval_s > 0):
+        if not is_positive_seconds(self.poll_interval_s):
             raise ValueError(f"poll_interval_s must be a positive number, got {self.poll_interval_s}")
 
     def load(self, bundle_dir: Path) -> ServedModel:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import socket
 import sys
@@ -14,7 +13,7 @@ import uvicorn
 
 from ft_serving.http.app import ServeConfig, create_app
 from ft_serving.http.inference import PoolSettings
-from ft_serving.http.limits import Limits
+from ft_serving.http.limits import Limits, is_positive_seconds
 from ft_serving.predict_cli import _positive_int
 from ft_serving.spec import BundleError
 
@@ -97,7 +96,7 @@ def _port(value: str) -> int:
 
 def _positive_seconds(value: str) -> float:
     number = float(value)
-    if not (math.isfinite(number) and number > 0):
+    if not is_positive_seconds(number):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {value}")
     return number
 

@@ -30,8 +30,13 @@ class Limits:
         for name in ("max_body_bytes", "max_texts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not (math.isfinite(self.body_timeout_s) and self.body_timeout_s > 0):
+        if not is_positive_seconds(self.body_timeout_s):
             raise ValueError(f"body_timeout_s must be a positive number, got {self.body_timeout_s}")
+
+
+def is_positive_seconds(value: float) -> bool:
+    """A wait that ends: 0 or less would spin (or back off from 0 to 0), NaN or infinity never end."""
+    return math.isfinite(value) and value > 0
 
 
 class RejectedError(Exception):
