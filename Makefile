@@ -46,3 +46,8 @@ clean:
 .PHONY: rollback
 rollback: $(STAMP)
 	$(BIN)/python -m ft_assets.promotion.rollback $(VERSION)
+
+# Lists what retention would delete; APPLY=1 deletes it. KEEP (default 3) materializations kept per asset.
+.PHONY: prune
+prune: $(STAMP) | $(DAGSTER_HOME)
+	$(BIN)/python -m ft_assets.retention $(if $(KEEP),--keep $(KEEP),) $(if $(APPLY),--apply,)

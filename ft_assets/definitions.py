@@ -17,6 +17,7 @@ from ft_assets.assets.validated import validate_raw_examples
 from ft_assets.automation import automation_sensor, build_retrain_schedule, new_data_sensor, with_automation
 from ft_assets.automation.inbox import inbox_sensor
 from ft_assets.resources import build_resources
+from ft_assets.retention.job import build_prune_job, build_prune_schedule
 from ft_resources.k8s import run_executor
 
 # raw_examples has no upstream asset, so with_automation leaves it to new_data_sensor.
@@ -26,13 +27,15 @@ SERVING_ASSETS = with_automation([batch_predictions])
 ALL_ASSETS = [*DATA_ASSETS, *MODEL_ASSETS, *SERVING_ASSETS]
 ALL_CHECKS: list[dg.AssetChecksDefinition] = [beats_lexical_baseline]
 SENSORS = [new_data_sensor, automation_sensor, inbox_sensor]
-SCHEDULES = [build_retrain_schedule()]
+PRUNE_JOB = build_prune_job([key for asset in ALL_ASSETS for key in asset.keys])
+SCHEDULES = [build_retrain_schedule(), build_prune_schedule(PRUNE_JOB)]
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,
     sensors=SENSORS,
     schedules=SCHEDULES,
+    jobs=[PRUNE_JOB],
     resources=build_resources(),
     executor=run_executor(),
 )

@@ -38,7 +38,7 @@ from pydantic import Field
 from ft_resources import settings
 
 MARKER_SUFFIX = ".ft-folder.json"  # the marker of folder <parent>/<name> is <parent>/.<name>.ft-folder.json
-_WRITING, _COMPLETE = "writing", "complete"
+_WRITING, _COMPLETE, _DELETING = "writing", "complete", "deleting"
 
 
 class FolderState(enum.Enum):
@@ -60,6 +60,16 @@ class NamedFolder:
 
     path: Path
     rel: str = ""  # set once the folder is published: parent/<its name>
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredEntry:
+    """One file or folder directly under a folder of the store (``entries``)."""
+
+    rel: str
+    is_dir: bool
+    modified: float | None  # seconds since the epoch: the newest object's time, or the folder's marker's
+    size: int  # bytes, the folder's files summed
 
 
 class ArtifactStore(dg.ConfigurableResource):
@@ -126,6 +136,86 @@ class ArtifactStore(dg.ConfigurableResource):
             return []
         names = (Path(str(item).rstrip("/")).name for item in found)
         return sorted(name for name in names if not _is_marker(name))
+
+    def relative(self, rel_or_uri: str) -> str | None:
+        """``rel_or_uri`` as a path relative to the root, or None when it points outside the root."""
+        resolved = self._resolve(rel_or_uri)
+        if self.is_local:
+            try:
+                return Path(resolved).resolve().relative_to(Path(self.uri()).resolve()).as_posix()
+            except ValueError:
+                return None
+        root = self.root.rstrip("/") + "/"
+        return resolved.removeprefix(root) if resolved.startswith(root) else None
+
+    def entries(self, rel: str) -> list[StoredEntry]:
+        """The files and folders directly under ``rel``, with their age and size; temporaries and markers
+        are not entries, but a remote folder whose marker is all that is left of it is one."""
+        if self.is_local:
+            folder = Path(self.uri(rel))
+            if not folder.is_dir():
+                return []
+            found = []
+            for path in sorted(folder.iterdir()):
+                if path.name.startswith(".") or path.is_symlink():
+                    continue
+                files = [f for f in path.rglob("*") if f.is_file()] if path.is_dir() else [path]
+                found.append(
+                    StoredEntry(
+                        f"{rel}/{path.name}",
+                        path.is_dir(),
+                        max((f.stat().st_mtime for f in files), default=path.stat().st_mtime),
+                        sum(f.stat().st_size for f in files),
+                    )
+                )
+            return found
+        fs, prefix = fsspec.core.url_to_fs(self.uri(rel))
+        fs.invalidate_cache(prefix)
+        try:
+            objects = fs.find(prefix, detail=True)
+        except FileNotFoundError:
+            return []
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for path, info in objects.items():
+            top, _, below = _relative(path, prefix).partition("/")
+            name = top[1 : -len(MARKER_SUFFIX)] if not below and _is_marker(top) else top
+            if name.startswith(".") or not name:
+                continue
+            grouped.setdefault(name, []).append({**info, "below": below, "marker": name != top})
+        found = []
+        for name, infos in sorted(grouped.items()):
+            markers = [info for info in infos if info["marker"]]
+            is_dir = bool(markers) or any(info["below"] for info in infos)
+            times = [_timestamp(info) for info in (markers or infos)]
+            found.append(
+                StoredEntry(
+                    f"{rel}/{name}",
+                    is_dir,
+                    max((t for t in times if t is not None), default=None),
+                    sum(int(info.get("size") or 0) for info in infos if not info["marker"]),
+                )
+            )
+        return found
+
+    def remove(self, rel: str) -> None:
+        """Delete the file or folder at ``rel`` so that no reader takes a part of it for the whole.
+
+        Locally it is renamed aside in one step, then deleted. On an object store a folder's marker first
+        says "deleting", which readers refuse as incomplete, then its objects go, the marker last.
+        """
+        uri = self.uri(rel)
+        if self.is_local:
+            local_writes.remove(Path(uri))
+            return
+        fs, path = fsspec.core.url_to_fs(uri)
+        fs.invalidate_cache(path)
+        if fs.isdir(path) or self._read_marker(uri) is not None:
+            self._write_marker(uri, _DELETING)
+            if fs.exists(path):
+                fs.rm(path, recursive=True)
+            fs.rm_file(fsspec.core.url_to_fs(_marker_uri(uri))[1])
+        elif fs.exists(path):
+            fs.rm_file(path)
 
     def write_bytes(self, rel: str, data: bytes) -> str:
         target = self.uri(rel)
@@ -337,3 +427,11 @@ def _plain(name: str) -> str:
     if not is_plain_name(name):
         raise ValueError(f"{name!r} cannot name an artifact folder: it must be one plain path segment")
     return name
+
+
+def _timestamp(info: dict[str, Any]) -> float | None:
+    """An object's modification time from fsspec's listing (S3's LastModified, a local mtime)."""
+    value = info.get("LastModified", info.get("mtime"))
+    if value is None:
+        return None
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)

@@ -105,6 +105,18 @@ def publish_dir(staging: Path, target: Path, *, replace: bool) -> None:
         # Another writer published this immutable folder first; its copy stays.
 
 
+def remove(target: Path) -> None:
+    """Delete a file or folder so that readers see it whole or not at all: it is renamed aside in one
+    step, then deleted. A writer killed between the two leaves a temporary that the next write sweeps."""
+    sweep_stale(target.parent)
+    aside = temporary_sibling(target, "old")
+    try:
+        target.rename(aside)
+    except FileNotFoundError:
+        return
+    _remove(aside)
+
+
 def point_symlink(link: Path, target: Path) -> None:
     """Make ``link`` a relative symlink to ``target`` in one rename (a symlink swap)."""
     relative = os.path.relpath(target, link.parent)

@@ -1,0 +1,1 @@
+"""Retention: delete stored artifacts that no recent materialization, production or rollback needs."""

@@ -1,0 +1,70 @@
+"""`python -m ft_assets.retention [--keep N] [--min-age-hours H] [--apply]`: list, then delete, the stored
+artifacts that none of each asset's latest N materializations names (ft_assets.retention.plan)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import dagster as dg
+
+from ft_assets.definitions import ALL_ASSETS
+from ft_assets.retention.job import RetentionConfig
+from ft_assets.retention.plan import RetentionError, RetentionPlan, apply_plan, plan_retention
+from ft_resources.artifact_store import ArtifactStore
+
+DEFAULTS = RetentionConfig()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--keep", type=int, default=DEFAULTS.keep, help="materializations kept per asset (at least 1)"
+    )
+    parser.add_argument(
+        "--min-age-hours",
+        type=float,
+        default=DEFAULTS.min_age_hours,
+        help="never delete anything written more recently than this",
+    )
+    parser.add_argument("--apply", action="store_true", help="delete; without it, only list")
+    args = parser.parse_args(argv)
+    if args.min_age_hours < 0:
+        parser.error("--min-age-hours must be 0 or more")
+    store = ArtifactStore()
+    keys = [key for asset in ALL_ASSETS for key in asset.keys]
+    with dg.DagsterInstance.get() as instance:
+        try:
+            plan = plan_retention(
+                store, instance, keys, keep=args.keep, min_age_seconds=args.min_age_hours * 3600
+            )
+            _print(store, plan, applying=args.apply)
+            if args.apply:
+                apply_plan(store, plan, instance)
+                print(f"deleted {len(plan.delete)} entries, {_megabytes(plan.bytes_freed)} freed")
+        except RetentionError as exc:
+            print(f"retention: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def _print(store: ArtifactStore, plan: RetentionPlan, *, applying: bool) -> None:
+    verb = "deleting" if applying else "would delete"
+    for candidate in plan.delete:
+        entry = candidate.entry
+        print(f"{verb}  {_megabytes(entry.size):>10}  {store.display(entry.rel)}  ({candidate.reason})")
+    print(
+        f"{len(plan.kept)} entries kept (named by a recent materialization), {len(plan.too_recent)} kept as "
+        f"too recent, {len(plan.delete)} to delete ({_megabytes(plan.bytes_freed)}); registry/, production "
+        "and checkpoints/ are never touched"
+    )
+    if not applying and plan.delete:
+        print("nothing deleted: run again with --apply (make prune APPLY=1) to delete")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Retention deletes only what no recent materialization names, and refuses when it cannot tell.
+
+Each test writes real artifacts through ArtifactStore (a local root, or S3 on loopback) and records
+their materializations in a real Dagster instance, as the IO manager does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ft_assets.retention.plan import RetentionError, apply_plan, plan_retention
+from ft_resources.artifact_store import MARKER_SUFFIX, ArtifactStore, FolderState
+from ft_resources.io_manager import PATH_KEY
+
+MODEL, REPORT = dg.AssetKey("fine_tuned_model"), dg.AssetKey("evaluation_report")
+KEYS = [MODEL, REPORT]
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
+    root = request.getfixturevalue("s3_root") if request.param == "s3" else str(tmp_path / "artifacts")
+    return ArtifactStore(root=root, cache_dir=str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def model(store: ArtifactStore, instance: dg.DagsterInstance, version: str) -> str:
+    """A model folder and its manifest, materialized as fine_tuned_model does."""
+    with store.write_dir(f"fine_tuned_model/{version}") as folder:
+        (folder / "model.safetensors").write_bytes(version.encode() * 1000)
+    manifest = f"fine_tuned_model/{version}-manifest.json"
+    store.write_json(manifest, {"path": store.display(f"fine_tuned_model/{version}"), "version": version})
+    record(instance, MODEL, store, manifest)
+    return manifest
+
+
+def report(store: ArtifactStore, instance: dg.DagsterInstance, model_manifest: str, name: str) -> None:
+    named = store.read_json(model_manifest)
+    store.write_json(f"evaluation_report/{name}.json", {"model": {"path": named["path"]}, "accuracy": 0.9})
+    record(instance, REPORT, store, f"evaluation_report/{name}.json")
+
+
+def record(instance: dg.DagsterInstance, key: dg.AssetKey, store: ArtifactStore, rel: str) -> None:
+    metadata = {PATH_KEY: dg.MetadataValue.path(store.display(rel))}
+    instance.report_runless_asset_event(dg.AssetMaterialization(key, metadata=metadata))
+
+
+def names(entries) -> set[str]:
+    return {getattr(entry, "entry", entry).rel for entry in entries}
+
+
+def test_only_what_no_recent_materialization_names_is_deleted(store, instance):
+    old, middle, new = (model(store, instance, v) for v in ("v1", "v2", "v3"))
+    plan = plan_retention(store, instance, KEYS, keep=2, min_age_seconds=0)
+    assert names(plan.delete) == {"fine_tuned_model/v1", old}
+    assert {"fine_tuned_model/v2", middle, "fine_tuned_model/v3", new} <= names(plan.kept)
+    assert plan.bytes_freed >= 2000
+    apply_plan(store, plan, instance)
+    assert store.folder_state("fine_tuned_model/v1") is FolderState.ABSENT
+    assert not store.exists(old)
+    assert store.local_path("fine_tuned_model/v3").joinpath("model.safetensors").read_bytes() == b"v3" * 1000
+    # Nothing of the deleted folder is left behind, its marker included.
+    left = {"fine_tuned_model/v2", middle, "fine_tuned_model/v3", new}
+    assert names(store.entries("fine_tuned_model")) == left
+    assert plan_retention(store, instance, KEYS, keep=2, min_age_seconds=0).delete == []
+
+
+def test_an_older_model_that_a_kept_report_names_is_kept(store, instance):
+    first = model(store, instance, "v1")
+    report(store, instance, first, "r1")  # the latest report still describes v1
+    model(store, instance, "v2")
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
+    # v1's manifest is not named by the report (its folder is), so the manifest goes and the folder stays.
+    assert names(plan.delete) == {first}
+    assert "fine_tuned_model/v1" in names(plan.kept)
+
+
+def test_recent_entries_are_kept_whatever_names_them(store, instance):
+    model(store, instance, "v1")
+    model(store, instance, "v2")
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=3600)
+    assert plan.delete == []
+    assert "fine_tuned_model/v1" in names(plan.too_recent)
+
+
+def test_entries_nothing_ever_recorded_are_deleted_but_other_folders_are_not_looked_at(store, instance):
+    model(store, instance, "v1")
+    with store.write_dir("fine_tuned_model/orphan") as folder:  # a run that failed after writing
+        (folder / "weights").write_bytes(b"x")
+    store.write_json("registry/old/bundle.json", {"model_version": "old"})
+    store.write_json("checkpoints/key/state.json", {})
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
+    assert names(plan.delete) == {"fine_tuned_model/orphan"}
+    apply_plan(store, plan, instance)
+    assert store.exists("registry/old/bundle.json") and store.exists("checkpoints/key/state.json")
+
+
+def test_an_instance_that_did_not_write_this_root_is_refused(store, instance):
+    model(store, instance, "v1")
+    with dg.instance_for_test() as other, pytest.raises(RetentionError, match="DAGSTER_HOME"):
+        plan_retention(store, other, KEYS, keep=1, min_age_seconds=0)
+    assert store.exists("fine_tuned_model/v1")
+
+
+def test_a_run_in_progress_stops_retention(store, instance):
+    model(store, instance, "v1")
+    model(store, instance, "v2")
+    run = instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED))
+    with pytest.raises(RetentionError, match="in progress"):
+        plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
+    # The retention run itself (as a Dagster job) does not count.
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0, own_run_id=run.run_id)
+    assert "fine_tuned_model/v1" in names(plan.delete)
+
+
+def test_keep_must_leave_the_latest(store, instance):
+    with pytest.raises(RetentionError, match="at least 1"):
+        plan_retention(store, instance, KEYS, keep=0, min_age_seconds=0)
+
+
+def test_a_remote_folder_being_deleted_is_refused_by_readers(s3_root, tmp_path):
+    store = ArtifactStore(root=s3_root, cache_dir=str(tmp_path / "cache"))
+    with store.write_dir("fine_tuned_model/v1") as folder:
+        (folder / "a").write_bytes(b"a")
+    # What a retention run killed between its first and last request leaves: the marker says "deleting".
+    store.write_bytes(f"fine_tuned_model/.v1{MARKER_SUFFIX}", json.dumps({"state": "deleting"}).encode())
+    assert store.folder_state("fine_tuned_model/v1") is FolderState.INCOMPLETE
+    assert [entry.rel for entry in store.entries("fine_tuned_model")] == ["fine_tuned_model/v1"]
+    store.remove("fine_tuned_model/v1")
+    assert store.entries("fine_tuned_model") == []
+
+
+def test_a_run_that_starts_while_deleting_stops_the_deletions(store, instance):
+    model(store, instance, "v1")
+    model(store, instance, "v2")
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
+    assert len(plan.delete) == 2
+    # A run started after the plan may reuse a folder named by its content; nothing more is deleted.
+    instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTING))
+    with pytest.raises(RetentionError, match="stopped after 0 of 2 deletions"):
+        apply_plan(store, plan, instance)
+    assert store.exists("fine_tuned_model/v1")
