@@ -14,6 +14,8 @@ import pandas as pd
 import torch
 from ft_serving import local_writes
 
+from ft_resources.accelerator import cpu_has_native_bf16
+
 RESULTS = Path(__file__).parent / "results"
 SST2 = Path(
     os.environ.get("FT_SST2_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sst2")
@@ -52,8 +54,20 @@ def environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "machine": platform.machine(),
+        # Timings are comparable only on one kind of CPU: the vector units and native bf16 set the pace.
+        "cpu": _cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu_native_bf16": cpu_has_native_bf16(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
+
+
+def _cpu_model() -> str | None:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), None)
 
 
 def write_result(name: str, result: dict[str, Any]) -> Path:
