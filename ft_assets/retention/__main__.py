@@ -54,9 +54,9 @@ def _print(store: ArtifactStore, plan: RetentionPlan, *, applying: bool) -> None
         entry = candidate.entry
         print(f"{verb}  {_megabytes(entry.size):>10}  {store.display(entry.rel)}  ({candidate.reason})")
     print(
-        f"{len(plan.kept)} entries kept (named by a recent materialization), {len(plan.too_recent)} kept as "
-        f"too recent, {len(plan.delete)} to delete ({_megabytes(plan.bytes_freed)}); registry/, production "
-        "and checkpoints/ are never touched"
+        f"{len(plan.kept)} entries kept (named by a recent materialization, or production's weights), "
+        f"{len(plan.too_recent)} kept as too recent, {len(plan.delete)} to delete "
+        f"({_megabytes(plan.bytes_freed)}); registry/, production and checkpoints/ are never touched"
     )
     if not applying and plan.delete:
         print("nothing deleted: run again with --apply (make prune APPLY=1) to delete")

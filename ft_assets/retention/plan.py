@@ -2,8 +2,10 @@
 
 Kept (marked): the files of each asset's latest ``keep`` materializations in the Dagster instance, and
 everything their stored manifests name, transitively (a model folder, the tokenized dataset it was
-trained on, ...). Only the latest materialization is ever read again by the pipeline (the IO manager
-loads exactly that one); the others are kept so the UI's recent history still opens. Never swept:
+trained on, ...), and the production model's own fine-tuned weights (the entry named by its version),
+which the registry's ONNX bundle does not hold. Only the latest materialization is ever read again by
+the pipeline (the IO manager loads exactly that one); the others are kept so the UI's recent history
+still opens. Never swept:
 ``registry/`` (every promoted bundle, what rollback restores), ``production``, ``checkpoints/`` and
 anything outside the assets' own folders. Swept: entries of an asset's folder that nothing marks and
 that are older than ``min_age``, so a write of a run this instance does not know about is left alone.
@@ -19,6 +21,7 @@ from typing import Any
 
 import dagster as dg
 
+from ft_assets.promotion.registry import Registry
 from ft_resources.artifact_store import ArtifactStore, StoredEntry
 from ft_resources.io_manager import PATH_KEY
 
@@ -84,11 +87,14 @@ def plan_retention(
             )
         marked.update(inside)
     _follow_references(store, marked)
+    pointer = Registry(store).pointer()
+    production = pointer.model_version if pointer is not None else None
     now = time.time() if now is None else now
     plan = RetentionPlan(kept=[], delete=[], too_recent=[])
     for folder, entries in folders.items():
         for entry in entries:
-            if any(rel == entry.rel or rel.startswith(entry.rel + "/") for rel in marked):
+            named = any(rel == entry.rel or rel.startswith(entry.rel + "/") for rel in marked)
+            if named or entry.rel.rpartition("/")[2] == production:
                 plan.kept.append(entry)
             elif entry.modified is not None and now - entry.modified < min_age_seconds:
                 plan.too_recent.append(entry)

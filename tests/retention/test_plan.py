@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from ft_serving.production import ProductionPointer
 
 from ft_assets.retention.plan import RetentionError, apply_plan, plan_retention
 from ft_resources.artifact_store import MARKER_SUFFIX, ArtifactStore, FolderState
@@ -149,3 +150,13 @@ def test_a_run_that_starts_while_deleting_stops_the_deletions(store, instance):
     with pytest.raises(RetentionError, match="stopped after 0 of 2 deletions"):
         apply_plan(store, plan, instance)
     assert store.exists("fine_tuned_model/v1")
+
+
+def test_the_production_models_weights_are_kept(store, instance):
+    model(store, instance, "v1")
+    model(store, instance, "v2")
+    pointer = ProductionPointer(model_version="v1", bundle="registry/v1", promoted_at="2026-12-01T00:00:00Z")
+    store.write_bytes("registry/production.json", pointer.to_json())
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
+    assert "fine_tuned_model/v1" in names(plan.kept)
+    assert names(plan.delete) == {"fine_tuned_model/v1-manifest.json"}
