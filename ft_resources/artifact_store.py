@@ -21,6 +21,7 @@ import dataclasses
 import enum
 import hashlib
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -141,10 +142,15 @@ class ArtifactStore(dg.ConfigurableResource):
         """``rel_or_uri`` as a path relative to the root, or None when it points outside the root."""
         resolved = self._resolve(rel_or_uri)
         if self.is_local:
-            try:
-                return Path(resolved).resolve().relative_to(Path(self.uri()).resolve()).as_posix()
-            except ValueError:
-                return None
+            # Paths are recorded as the root's absolute path joined with the entry (location()); compare
+            # them unresolved first, so a symlinked folder inside the root still matches its entries.
+            for path, root in (
+                (Path(os.path.normpath(resolved)), Path(os.path.normpath(self.uri()))),
+                (Path(resolved).resolve(), Path(self.uri()).resolve()),
+            ):
+                if path.is_relative_to(root):
+                    return path.relative_to(root).as_posix()
+            return None
         root = self.root.rstrip("/") + "/"
         return resolved.removeprefix(root) if resolved.startswith(root) else None
 

@@ -10,7 +10,7 @@ import dagster as dg
 
 from ft_assets.definitions import ALL_ASSETS
 from ft_assets.retention.job import RetentionConfig
-from ft_assets.retention.plan import RetentionError, RetentionPlan, apply_plan, plan_retention
+from ft_assets.retention.plan import Candidate, RetentionError, RetentionPlan, apply_plan, plan_retention
 from ft_resources.artifact_store import ArtifactStore
 
 DEFAULTS = RetentionConfig()
@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULTS.min_age_hours,
         help="never delete anything written more recently than this",
     )
+    parser.add_argument(
+        "--include-unknown",
+        action="store_true",
+        help="also delete entries no materialization of this instance names (failed runs' leftovers)",
+    )
     parser.add_argument("--apply", action="store_true", help="delete; without it, only list")
     args = parser.parse_args(argv)
     if args.min_age_hours < 0:
@@ -36,30 +41,42 @@ def main(argv: list[str] | None = None) -> int:
     with dg.DagsterInstance.get() as instance:
         try:
             plan = plan_retention(
-                store, instance, keys, keep=args.keep, min_age_seconds=args.min_age_hours * 3600
+                store,
+                instance,
+                keys,
+                keep=args.keep,
+                min_age_seconds=args.min_age_hours * 3600,
+                include_unknown=args.include_unknown,
             )
-            _print(store, plan, applying=args.apply)
+            if not args.apply:
+                for candidate in plan.delete:
+                    print(_line("would delete", store, candidate))
+            _summary(store, plan)
             if args.apply:
-                apply_plan(store, plan, instance)
+                apply_plan(store, plan, instance, on_deleted=lambda c: print(_line("deleted", store, c)))
                 print(f"deleted {len(plan.delete)} entries, {_megabytes(plan.bytes_freed)} freed")
+            elif plan.delete:
+                print("nothing deleted: run again with --apply (make prune APPLY=1) to delete")
         except RetentionError as exc:
             print(f"retention: {exc}", file=sys.stderr)
             return 2
     return 0
 
 
-def _print(store: ArtifactStore, plan: RetentionPlan, *, applying: bool) -> None:
-    verb = "deleting" if applying else "would delete"
-    for candidate in plan.delete:
-        entry = candidate.entry
-        print(f"{verb}  {_megabytes(entry.size):>10}  {store.display(entry.rel)}  ({candidate.reason})")
+def _line(verb: str, store: ArtifactStore, candidate: Candidate) -> str:
+    entry = candidate.entry
+    return f"{verb}  {_megabytes(entry.size):>10}  {store.display(entry.rel)}  ({candidate.reason})"
+
+
+def _summary(store: ArtifactStore, plan: RetentionPlan) -> None:
+    for entry in plan.unknown:
+        print(f"unknown, kept  {_megabytes(entry.size):>10}  {store.display(entry.rel)}")
     print(
-        f"{len(plan.kept)} entries kept (named by a recent materialization, or production's weights), "
-        f"{len(plan.too_recent)} kept as too recent, {len(plan.delete)} to delete "
-        f"({_megabytes(plan.bytes_freed)}); registry/, production and checkpoints/ are never touched"
+        f"kept: {len(plan.kept)} entries named by a recent materialization (or production's weights), "
+        f"{len(plan.too_recent)} too recent, {len(plan.unknown)} named by no materialization of this "
+        f"instance (--include-unknown deletes them); {len(plan.delete)} to delete "
+        f"({_megabytes(plan.bytes_freed)}). registry/, production and checkpoints/ are never touched"
     )
-    if not applying and plan.delete:
-        print("nothing deleted: run again with --apply (make prune APPLY=1) to delete")
 
 
 def _megabytes(size: int) -> str:

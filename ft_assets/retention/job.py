@@ -20,6 +20,10 @@ class RetentionConfig(dg.Config):
     min_age_hours: float = Field(
         default=24.0, ge=0.0, description="Never delete anything written more recently than this."
     )
+    include_unknown: bool = Field(
+        default=False,
+        description="Also delete entries no materialization of this instance names (failed runs' leftovers).",
+    )
     apply: bool = Field(default=False, description="Delete; false only lists what would be deleted.")
 
 
@@ -42,6 +46,7 @@ def build_prune_job(asset_keys: Sequence[dg.AssetKey]) -> dg.JobDefinition:
                 keys,
                 keep=config.keep,
                 min_age_seconds=config.min_age_hours * 3600,
+                include_unknown=config.include_unknown,
                 own_run_id=context.run_id,
             )
             if config.apply:
@@ -58,7 +63,8 @@ def build_prune_job(asset_keys: Sequence[dg.AssetKey]) -> dg.JobDefinition:
         ]
         context.log.info(
             f"{'deleted' if config.apply else 'would delete'} {len(plan.delete)} entries "
-            f"({plan.bytes_freed / 1e6:,.1f} MB); kept {len(plan.kept)}, {len(plan.too_recent)} too recent"
+            f"({plan.bytes_freed / 1e6:,.1f} MB); kept {len(plan.kept)}, {len(plan.too_recent)} too recent, "
+            f"{len(plan.unknown)} named by no materialization of this instance"
         )
         return dg.Output(
             None,
@@ -68,6 +74,7 @@ def build_prune_job(asset_keys: Sequence[dg.AssetKey]) -> dg.JobDefinition:
                 "mb_freed" if config.apply else "mb_to_free": round(plan.bytes_freed / 1e6, 1),
                 "entries_kept": len(plan.kept),
                 "entries_too_recent": len(plan.too_recent),
+                "entries_unknown": len(plan.unknown),
                 "entries": md_table(rows, ["entry", "MB", "why"]),
             },
         )

@@ -1,14 +1,21 @@
-"""Which stored artifacts a retention run may delete: a mark-and-sweep over the artifact root.
+"""Which stored artifacts a retention run may delete: a mark-and-sweep over the assets' folders.
 
-Kept (marked): the files of each asset's latest ``keep`` materializations in the Dagster instance, and
-everything their stored manifests name, transitively (a model folder, the tokenized dataset it was
-trained on, ...), and the production model's own fine-tuned weights (the entry named by its version),
-which the registry's ONNX bundle does not hold. Only the latest materialization is ever read again by
-the pipeline (the IO manager loads exactly that one); the others are kept so the UI's recent history
-still opens. Never swept:
-``registry/`` (every promoted bundle, what rollback restores), ``production``, ``checkpoints/`` and
-anything outside the assets' own folders. Swept: entries of an asset's folder that nothing marks and
-that are older than ``min_age``, so a write of a run this instance does not know about is left alone.
+The Dagster instance is the record of what was written and what is still in use. Only an entry that this
+instance's history names, through a materialization that is no longer among an asset's latest ``keep``,
+is deleted: retention deletes what it knows was written and superseded, never what it cannot account for.
+
+- Kept: what each asset's latest ``keep`` materializations name (their stored file, their path metadata,
+  and every path their stored manifests name, transitively: an ONNX manifest names its folder and its
+  evaluation report), and the production model's own fine-tuned weights (the entry named by its
+  version), which the registry's ONNX bundle does not hold. The pipeline reads only the latest
+  materialization again (the IO manager loads exactly that one); the others keep recent UI history whole.
+- Unknown, kept: entries no materialization of this instance names: a run that failed after writing, or
+  another instance writing to the same root. ``include_unknown`` deletes them too.
+- Too recent, kept: entries written less than ``min_age`` ago (or of unknown age), and the superseded
+  manifests that name them: a manifest is never deleted before the folder it names, or that folder
+  would be left named by nothing this instance can read.
+- Never listed: ``registry/`` (every promoted bundle, what rollback restores), ``production``,
+  ``checkpoints/`` and anything outside the assets' own folders.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -33,10 +41,11 @@ RUNNING = [
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
+PAGE = 1000
 
 
 class RetentionError(RuntimeError):
-    """A retention run that would be unsafe: nothing is deleted."""
+    """A retention run that would be unsafe: nothing (more) is deleted."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,9 +56,11 @@ class Candidate:
 
 @dataclasses.dataclass
 class RetentionPlan:
+    started: float  # when planning began: a run created since may reuse an entry planned for deletion
     kept: list[StoredEntry]
     delete: list[Candidate]
     too_recent: list[StoredEntry]
+    unknown: list[StoredEntry]
 
     @property
     def bytes_freed(self) -> int:
@@ -63,86 +74,138 @@ def plan_retention(
     *,
     keep: int,
     min_age_seconds: float,
+    include_unknown: bool = False,
     own_run_id: str | None = None,
-    now: float | None = None,
 ) -> RetentionPlan:
     """What to delete; raises RetentionError when a run is in flight or the instance is not the one that
-    wrote this root (it would mark nothing, and everything would look unused)."""
+    wrote this root (none of an asset's recent materializations is stored under it)."""
     if keep < 1:
         raise RetentionError(f"keep must be at least 1 (the latest materialization is read again): {keep}")
-    _refuse_while_running(instance, own_run_id)
-    marked: set[str] = set()
+    started = time.time()
+    refuse_if_runs(instance, own_run_id)
+    recent: set[str] = set()
+    older: set[str] = set()
     folders: dict[str, list[StoredEntry]] = {}
     for key in asset_keys:
         folder = "/".join(key.path)
-        entries = store.entries(folder)
-        folders[folder] = entries
-        paths = list(_materialized_paths(instance, key, keep))
-        inside = [rel for rel in (store.relative(path) for path in paths) if rel is not None]
-        if entries and not inside:
+        folders[folder] = store.entries(folder)  # listed before the records: a later write is not seen
+        latest, earlier = _materialized_paths(instance, key, keep)
+        inside = _inside(store, latest)
+        if folders[folder] and not inside:
             raise RetentionError(
-                f"the Dagster instance records no materialization of {key.to_user_string()} stored under "
-                f"{store.display('')}, yet {store.display(folder)} holds {len(entries)} entries: is "
-                "DAGSTER_HOME the instance that wrote this artifact root? Nothing was deleted"
+                f"none of the latest {keep} materializations of {key.to_user_string()} that the Dagster "
+                f"instance records is stored under {store.display('')}, yet {store.display(folder)} holds "
+                f"{len(folders[folder])} entries: is DAGSTER_HOME the instance that writes this artifact "
+                "root? Nothing was deleted"
             )
-        marked.update(inside)
-    _follow_references(store, marked)
+        recent |= inside
+        older |= _inside(store, earlier)
+    _follow_references(store, recent)
+    names_of = _follow_references(store, older)
     pointer = Registry(store).pointer()
     production = pointer.model_version if pointer is not None else None
-    now = time.time() if now is None else now
-    plan = RetentionPlan(kept=[], delete=[], too_recent=[])
-    for folder, entries in folders.items():
+    plan = RetentionPlan(started=started, kept=[], delete=[], too_recent=[], unknown=[])
+    young: set[str] = set()
+    superseded: list[StoredEntry] = []
+    for entries in folders.values():
         for entry in entries:
-            named = any(rel == entry.rel or rel.startswith(entry.rel + "/") for rel in marked)
-            if named or entry.rel.rpartition("/")[2] == production:
+            if _named(entry, recent) or entry.rel.rpartition("/")[2] == production:
                 plan.kept.append(entry)
-            elif entry.modified is not None and now - entry.modified < min_age_seconds:
+            elif not _named(entry, older) and not include_unknown:
+                plan.unknown.append(entry)
+            elif entry.modified is None or started - entry.modified < min_age_seconds:
                 plan.too_recent.append(entry)
+                young.add(entry.rel)
             else:
-                plan.delete.append(Candidate(entry, f"not named by the latest {keep} of {folder}"))
+                superseded.append(entry)
+    for entry in superseded:
+        named = names_of.get(entry.rel, set())
+        if any(_named_by(rel, young) for rel in named):
+            plan.too_recent.append(entry)  # a manifest goes no sooner than what it names
+        elif _named(entry, older):
+            plan.delete.append(Candidate(entry, f"superseded: not among the latest {keep}"))
+        else:
+            plan.delete.append(Candidate(entry, "named by no materialization of this instance"))
+    # Folders and data first, the manifests that name them last: a stop part-way leaves no manifest
+    # naming a deleted folder that a later run could no longer account for.
+    plan.delete.sort(key=lambda candidate: candidate.entry.rel.endswith(".json"))
     return plan
 
 
 def apply_plan(
-    store: ArtifactStore, plan: RetentionPlan, instance: dg.DagsterInstance, own_run_id: str | None = None
+    store: ArtifactStore,
+    plan: RetentionPlan,
+    instance: dg.DagsterInstance,
+    own_run_id: str | None = None,
+    on_deleted: Callable[[Candidate], None] = lambda candidate: None,
 ) -> None:
-    """Delete the plan's entries, checking before each one that no run has started since the plan: a
-    run may have gone on to reuse a folder named by its content (the same bytes written again)."""
+    """Delete the plan's entries, checking before each one that no run is in progress or was created
+    since planning began: such a run may reuse an entry named by its content (the same bytes again)."""
     for done, candidate in enumerate(plan.delete):
         try:
-            _refuse_while_running(instance, own_run_id)
+            refuse_if_runs(instance, own_run_id, since=plan.started)
         except RetentionError as exc:
             raise RetentionError(f"stopped after {done} of {len(plan.delete)} deletions: {exc}") from exc
-        store.remove(candidate.entry.rel)
+        try:
+            store.remove(candidate.entry.rel)
+        except OSError as exc:
+            raise RetentionError(
+                f"stopped after {done} of {len(plan.delete)} deletions: could not delete "
+                f"{store.display(candidate.entry.rel)}: {exc}"
+            ) from exc
+        on_deleted(candidate)
 
 
-def _refuse_while_running(instance: dg.DagsterInstance, own_run_id: str | None) -> None:
-    running = [
-        run.run_id
-        for run in instance.get_runs(filters=dg.RunsFilter(statuses=RUNNING))
+def refuse_if_runs(instance: dg.DagsterInstance, own_run_id: str | None, since: float | None = None) -> None:
+    filters = [dg.RunsFilter(statuses=RUNNING)]
+    if since is not None:
+        filters.append(dg.RunsFilter(created_after=datetime.fromtimestamp(since, UTC)))
+    others = {
+        run.run_id: run.status.value
+        for runs_filter in filters
+        for run in instance.get_runs(filters=runs_filter)
         if run.run_id != own_run_id
-    ]
-    if running:
+    }
+    if others:
+        listed = ", ".join(f"{run_id} ({status.lower()})" for run_id, status in list(others.items())[:3])
         raise RetentionError(
-            f"{len(running)} run(s) in progress ({', '.join(running[:3])}): a run may be writing artifacts "
-            "that no materialization names yet; run retention when none is in progress"
+            f"{len(others)} other run(s) in progress or started since retention began ({listed}): a run may "
+            "write or reuse artifacts that no materialization names yet; run retention when none is running"
         )
 
 
-def _materialized_paths(instance: dg.DagsterInstance, key: dg.AssetKey, keep: int) -> Iterator[str]:
-    """Every path an asset's latest ``keep`` materializations record: the IO manager's stored output
-    and any other path metadata (a model folder, a plot)."""
-    for record in instance.fetch_materializations(key, limit=keep).records:
-        materialization = record.asset_materialization
-        if materialization is None:
-            continue
-        for name, value in materialization.metadata.items():
-            if name == PATH_KEY or isinstance(value, dg.PathMetadataValue):
-                yield str(value.value)
+def _materialized_paths(
+    instance: dg.DagsterInstance, key: dg.AssetKey, keep: int
+) -> tuple[list[str], list[str]]:
+    """Every path the asset's latest ``keep`` materializations record, and every path the earlier ones
+    record: the IO manager's stored output and any other path metadata (a model folder, a plot)."""
+    latest: list[str] = []
+    earlier: list[str] = []
+    cursor: str | None = None
+    seen = 0
+    while True:
+        page = instance.fetch_materializations(key, limit=PAGE, cursor=cursor)
+        for record in page.records:
+            target = latest if seen < keep else earlier
+            seen += 1
+            materialization = record.asset_materialization
+            if materialization is None:
+                continue
+            for name, value in materialization.metadata.items():
+                if name == PATH_KEY or isinstance(value, dg.PathMetadataValue):
+                    target.append(str(value.value))
+        if not page.has_more:
+            return latest, earlier
+        cursor = page.cursor
 
 
-def _follow_references(store: ArtifactStore, marked: set[str]) -> None:
-    """Add to ``marked`` every path that a marked JSON manifest names, transitively."""
+def _inside(store: ArtifactStore, paths: Iterable[str]) -> set[str]:
+    return {rel for rel in (store.relative(path) for path in paths) if rel is not None}
+
+
+def _follow_references(store: ArtifactStore, marked: set[str]) -> dict[str, set[str]]:
+    """Add to ``marked`` every path a marked JSON manifest names, transitively; return what each names."""
+    names_of: dict[str, set[str]] = {}
     pending = [rel for rel in marked if rel.endswith(".json")]
     while pending:
         rel = pending.pop()
@@ -150,14 +213,13 @@ def _follow_references(store: ArtifactStore, marked: set[str]) -> None:
             manifest = json.loads(store.read_bytes(rel))
         except (FileNotFoundError, ValueError):
             continue
-        for text in _strings(manifest):
-            if "/" not in text:
-                continue
-            found = store.relative(text)
-            if found is not None and found not in marked:
-                marked.add(found)
-                if found.endswith(".json"):
-                    pending.append(found)
+        named = {found for text in _strings(manifest) if "/" in text and (found := store.relative(text))}
+        names_of[rel] = named - {rel}
+        for found in named - marked:
+            marked.add(found)
+            if found.endswith(".json"):
+                pending.append(found)
+    return names_of
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -169,3 +231,12 @@ def _strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
+
+
+def _named(entry: StoredEntry, paths: set[str]) -> bool:
+    """Whether any of ``paths`` is the entry or lies inside it (a file inside a model folder)."""
+    return any(_named_by(path, {entry.rel}) for path in paths)
+
+
+def _named_by(path: str, entries: set[str]) -> bool:
+    return any(path == rel or path.startswith(rel + "/") for rel in entries)

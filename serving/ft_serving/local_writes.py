@@ -114,7 +114,11 @@ def remove(target: Path) -> None:
         target.rename(aside)
     except FileNotFoundError:
         return
-    _remove(aside)
+    # Errors propagate (unlike _remove's): a caller that reports space freed must know it was not.
+    if aside.is_dir() and not aside.is_symlink():
+        shutil.rmtree(aside)
+    else:
+        aside.unlink()
 
 
 def point_symlink(link: Path, target: Path) -> None:

@@ -16,8 +16,11 @@ def test_the_sensors_and_the_schedule_start_running():
         "new_data_automation": dg.DefaultSensorStatus.RUNNING,
         "inbox_sensor": dg.DefaultSensorStatus.RUNNING,
     }
-    [schedule] = SCHEDULES
-    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    # Retraining runs by default; deleting artifacts (prune_schedule) waits for an operator to turn it on.
+    assert {s.name: s.default_status for s in SCHEDULES} == {
+        "retrain_schedule": dg.DefaultScheduleStatus.RUNNING,
+        "prune_schedule": dg.DefaultScheduleStatus.STOPPED,
+    }
 
 
 def test_the_retrain_job_covers_raw_examples_and_everything_downstream():

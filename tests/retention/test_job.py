@@ -53,7 +53,8 @@ def test_a_refusal_fails_the_run_and_names_why(tmp_path: Path) -> None:
         assert store.exists("fine_tuned_model/v1")
 
 
-def test_the_weekly_schedule_deletes_but_starts_off() -> None:
+def test_the_weekly_schedule_deletes() -> None:
     [schedule] = [s for s in SCHEDULES if s.name == "prune_schedule"]
-    assert schedule.default_status is dg.DefaultScheduleStatus.STOPPED
     assert schedule.job_name == PRUNE_JOB.name
+    [request] = schedule.evaluate_tick(dg.build_schedule_context()).run_requests
+    assert request.run_config["ops"]["prune_artifacts"]["config"]["apply"] is True

@@ -7,6 +7,8 @@ their materializations in a real Dagster instance, as the IO manager does.
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,8 @@ from ft_resources.artifact_store import MARKER_SUFFIX, ArtifactStore, FolderStat
 from ft_resources.io_manager import PATH_KEY
 
 MODEL, REPORT = dg.AssetKey("fine_tuned_model"), dg.AssetKey("evaluation_report")
-KEYS = [MODEL, REPORT]
+ONNX = dg.AssetKey("onnx_model")
+KEYS = [MODEL, REPORT, ONNX]
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -44,10 +47,18 @@ def model(store: ArtifactStore, instance: dg.DagsterInstance, version: str) -> s
     return manifest
 
 
-def report(store: ArtifactStore, instance: dg.DagsterInstance, model_manifest: str, name: str) -> None:
-    named = store.read_json(model_manifest)
-    store.write_json(f"evaluation_report/{name}.json", {"model": {"path": named["path"]}, "accuracy": 0.9})
-    record(instance, REPORT, store, f"evaluation_report/{name}.json")
+def folder_and_manifest(
+    store: ArtifactStore, instance: dg.DagsterInstance, key: dg.AssetKey, name: str, **names: str
+) -> str:
+    """An asset folder and the manifest naming it (and any other paths), as onnx_model writes them."""
+    folder = f"{key.path[0]}/{name}"
+    with store.write_dir(folder) as staging:
+        (staging / "file").write_bytes(name.encode())
+    manifest = f"{folder}-manifest.json"
+    paths = {field: store.display(rel) for field, rel in names.items()}
+    store.write_json(manifest, {"path": store.display(folder), **paths})
+    record(instance, key, store, manifest)
+    return folder
 
 
 def record(instance: dg.DagsterInstance, key: dg.AssetKey, store: ArtifactStore, rel: str) -> None:
@@ -75,14 +86,14 @@ def test_only_what_no_recent_materialization_names_is_deleted(store, instance):
     assert plan_retention(store, instance, KEYS, keep=2, min_age_seconds=0).delete == []
 
 
-def test_an_older_model_that_a_kept_report_names_is_kept(store, instance):
-    first = model(store, instance, "v1")
-    report(store, instance, first, "r1")  # the latest report still describes v1
-    model(store, instance, "v2")
+def test_an_older_report_that_a_kept_onnx_manifest_names_is_kept(store, instance):
+    first = folder_and_manifest(store, instance, REPORT, "r1")
+    folder_and_manifest(store, instance, ONNX, "o1", evaluation_path=first)  # still names r1
+    folder_and_manifest(store, instance, REPORT, "r2")
     plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
-    # v1's manifest is not named by the report (its folder is), so the manifest goes and the folder stays.
-    assert names(plan.delete) == {first}
-    assert "fine_tuned_model/v1" in names(plan.kept)
+    # r1's own manifest is superseded; the folder the latest ONNX manifest names is not.
+    assert names(plan.delete) == {"evaluation_report/r1-manifest.json"}
+    assert "evaluation_report/r1" in names(plan.kept)
 
 
 def test_recent_entries_are_kept_whatever_names_them(store, instance):
@@ -93,16 +104,32 @@ def test_recent_entries_are_kept_whatever_names_them(store, instance):
     assert "fine_tuned_model/v1" in names(plan.too_recent)
 
 
-def test_entries_nothing_ever_recorded_are_deleted_but_other_folders_are_not_looked_at(store, instance):
+def test_entries_no_materialization_names_are_kept_unless_asked_and_other_folders_never_looked_at(
+    store, instance
+):
     model(store, instance, "v1")
     with store.write_dir("fine_tuned_model/orphan") as folder:  # a run that failed after writing
         (folder / "weights").write_bytes(b"x")
     store.write_json("registry/old/bundle.json", {"model_version": "old"})
     store.write_json("checkpoints/key/state.json", {})
     plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
+    assert plan.delete == [] and names(plan.unknown) == {"fine_tuned_model/orphan"}
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0, include_unknown=True)
     assert names(plan.delete) == {"fine_tuned_model/orphan"}
     apply_plan(store, plan, instance)
     assert store.exists("registry/old/bundle.json") and store.exists("checkpoints/key/state.json")
+    assert not store.exists("fine_tuned_model/orphan")
+
+
+def test_another_instances_writes_are_never_deleted(store, instance):
+    """A DAGSTER_HOME that wrote this root once (a developer's) and another that kept writing to it."""
+    model(store, instance, "v1")
+    with dg.instance_for_test() as production:
+        model(store, production, "v2")
+        model(store, production, "v3")
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
+    assert plan.delete == []
+    assert {"fine_tuned_model/v2", "fine_tuned_model/v3"} <= names(plan.unknown)
 
 
 def test_an_instance_that_did_not_write_this_root_is_refused(store, instance):
@@ -160,3 +187,32 @@ def test_the_production_models_weights_are_kept(store, instance):
     plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
     assert "fine_tuned_model/v1" in names(plan.kept)
     assert names(plan.delete) == {"fine_tuned_model/v1-manifest.json"}
+
+
+def test_a_manifest_goes_no_sooner_than_the_folder_it_names(tmp_path, instance):
+    store = ArtifactStore(root=str(tmp_path / "artifacts"))
+    old = model(store, instance, "v1")
+    model(store, instance, "v2")
+    day_ago = time.time() - 86400
+    os.utime(store.local_path(old), (day_ago, day_ago))  # the manifest is old, its folder is not
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=3600)
+    assert plan.delete == []
+    assert names(plan.too_recent) == {"fine_tuned_model/v1", old}
+
+
+def test_manifests_are_deleted_after_the_folders_they_name(store, instance):
+    model(store, instance, "v1")
+    model(store, instance, "v2")
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
+    assert [c.entry.rel for c in plan.delete] == ["fine_tuned_model/v1", "fine_tuned_model/v1-manifest.json"]
+
+
+def test_a_run_created_since_planning_stops_the_deletions_even_when_it_has_ended(store, instance):
+    model(store, instance, "v1")
+    model(store, instance, "v2")
+    plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
+    # A short run (batch_predictions, say) came and went; it may have reused an entry planned for deletion.
+    instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.SUCCESS))
+    with pytest.raises(RetentionError, match="started since retention began"):
+        apply_plan(store, plan, instance)
+    assert store.exists("fine_tuned_model/v1")
