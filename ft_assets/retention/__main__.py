@@ -1,5 +1,6 @@
-"""`python -m ft_assets.retention [--keep N] [--min-age-hours H] [--apply]`: list, then delete, the stored
-artifacts that none of each asset's latest N materializations names (ft_assets.retention.plan)."""
+"""`python -m ft_assets.retention [--keep N] [--min-age-hours H] [--include-unknown] [--apply]`: list, then
+delete, the stored artifacts that only materializations older than each asset's latest N name
+(ft_assets.retention.plan)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ import sys
 import dagster as dg
 
 from ft_assets.definitions import ALL_ASSETS
-from ft_assets.retention.job import RetentionConfig
+from ft_assets.retention.job import DEFAULTS
 from ft_assets.retention.plan import Candidate, RetentionError, RetentionPlan, apply_plan, plan_retention
 from ft_resources.artifact_store import ArtifactStore
-
-DEFAULTS = RetentionConfig()
 
 
 def main(argv: list[str] | None = None) -> int:

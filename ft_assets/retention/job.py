@@ -27,6 +27,9 @@ class RetentionConfig(dg.Config):
     apply: bool = Field(default=False, description="Delete; false only lists what would be deleted.")
 
 
+DEFAULTS = RetentionConfig()
+
+
 def build_prune_job(asset_keys: Sequence[dg.AssetKey]) -> dg.JobDefinition:
     keys = list(asset_keys)
 
@@ -96,7 +99,8 @@ def build_prune_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
         run_config={"ops": {"prune_artifacts": {"config": {"apply": True}}}},
         default_status=dg.DefaultScheduleStatus.STOPPED,
         description=(
-            "Weekly retention: deletes what none of each asset's latest 3 materializations names and is "
-            "more than a day old. Off by default; registry/, production and checkpoints/ are never touched."
+            f"Weekly retention: deletes what only materializations older than each asset's latest "
+            f"{DEFAULTS.keep} name, once {DEFAULTS.min_age_hours:g} hours old. Off by default; registry/, "
+            "production and checkpoints/ are never touched."
         ),
     )
