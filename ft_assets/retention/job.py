@@ -35,8 +35,10 @@ def build_prune_job(asset_keys: Sequence[dg.AssetKey]) -> dg.JobDefinition:
 
     @dg.op(
         description=(
-            "Deletes the stored artifacts that none of each asset's latest `keep` materializations names "
-            "(ft_assets.retention.plan). registry/, production and checkpoints/ are never touched."
+            "Deletes the stored artifacts that only materializations older than each asset's latest `keep` "
+            "name, once `min_age_hours` old (ft_assets.retention.plan); entries no materialization of this "
+            "instance names only with `include_unknown`. registry/, production and checkpoints/ are never "
+            "touched."
         )
     )
     def prune_artifacts(
@@ -82,7 +84,7 @@ def build_prune_job(asset_keys: Sequence[dg.AssetKey]) -> dg.JobDefinition:
             },
         )
 
-    @dg.job(description="Delete stored artifacts no recent materialization names; lists only, unless apply.")
+    @dg.job(description="Delete stored artifacts only superseded materializations name; lists unless apply.")
     def prune_job() -> None:
         prune_artifacts()
 
