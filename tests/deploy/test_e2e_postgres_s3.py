@@ -24,6 +24,7 @@ from ft_assets.automation import new_data_sensor
 from ft_assets.definitions import ALL_ASSETS, SENSORS
 from ft_assets.promotion import rollback
 from ft_assets.resources import build_resources
+from ft_assets.retention.plan import apply_plan, plan_retention
 from ft_assets.run_all import production_summary
 from ft_resources.settings import ARTIFACTS_DIR_ENV, DATA_DIR_ENV, INBOX_DIR_ENV
 from tests.assets.conftest import make_rows, write_csv, write_jsonl
@@ -152,6 +153,19 @@ def test_the_whole_graph_on_postgres_and_s3(on_postgres_and_s3: GraphRun, postgr
     assert read_production_pointer(graph.root).entry["action"] == "rollback"
     scored = instance.get_latest_materialization_event(dg.AssetKey("batch_predictions"))
     assert scored.asset_materialization.metadata["row_count"].value == 2
+
+    # Retention on PostgreSQL + S3: the instance accounts for every entry the graph wrote to the store
+    # (none "unknown"), and what it deletes with keep=1 leaves every latest materialization readable.
+    store = graph.defs.resources["artifact_store"]
+    keys = [key for asset in ALL_ASSETS for key in asset.keys]
+    plan = plan_retention(store, instance, keys, keep=1, min_age_seconds=0)
+    assert plan.unknown == [] and plan.kept
+    apply_plan(store, plan, instance)
+    for key in keys:
+        latest = instance.fetch_materializations(key, limit=1).records
+        if latest and "path" in latest[0].asset_materialization.metadata:
+            assert store.exists(store.relative(str(latest[0].asset_materialization.metadata["path"].value)))
+    assert cli(env, "ft-predict", "where is my parcel")
 
     # No credential reached the instance's records or the compute logs.
     connection = postgres.connect(instance.run_storage.postgres_url.rsplit("/", 1)[1])
