@@ -5,10 +5,12 @@ undecodable bytes, a Parquet binary value that is not UTF-8) becomes a row carry
 validation quarantines it with its line instead of losing it. A blank line is not a record, but a line
 holding the delimiter is, however blank its fields (`\t` in a TSV): validation quarantines it. A quote
 problem costs only its own line: a quoted field may span lines (CSV), but when the record it opens does
-not close cleanly within `MAX_RECORD_LINES` lines with the header's field count, that one line is
-rejected and reading resumes on the next. TSV is split on tabs, with no quoting, unless asked. Problems
-that make a whole file unreadable (missing columns, wrong delimiter) raise `IngestError` naming the file
-and line.
+not close cleanly within `MAX_RECORD_LINES` lines, that one line is rejected and reading resumes on the
+next. A record that closes cleanly with another field count than the header's is rejected whole, every
+line it spans with it: those lines lie inside its quotes, so none of them is a record of its own. TSV is
+split on tabs, with no quoting, unless asked. A JSON object that names a field twice, and a text or label
+holding a lone surrogate (a JSON escape such as `\ud800`), are rows with an error too. Problems that make a
+whole file unreadable (missing columns, wrong delimiter) raise `IngestError` naming the file and line.
 """
 
 from __future__ import annotations
@@ -76,7 +78,13 @@ def _cell(value: Any, what: str) -> tuple[str | None, str | None]:
         except UnicodeDecodeError as exc:
             byte = raw[exc.start : exc.start + 1].hex()
             return None, f"{what} is not valid UTF-8 (byte 0x{byte} at position {exc.start + 1})"
-    return str(value), None
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a JSON escape such as \ud800: no UTF-8 file, Arrow or model takes it
+        shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return shown, f"{what} is not valid Unicode (a lone surrogate at position {exc.start + 1})"
+    return text, None
 
 
 def read_bytes(name: str, data: bytes, options: ReadOptions) -> Records:
@@ -189,11 +197,17 @@ def _delimited(name: str, lines: list[bytes], options: ReadOptions, delimiter: s
             out.add_strings(number, None, None, error)
         elif quoting and '"' in line:
             record, used, error = _quoted(lines, i, delimiter, options.encoding)
-            if error is None and len(record) != len(header):
-                error = f"expected {len(header)} fields, found {len(record)}"
             if error is not None:
                 out.add_strings(number, line, None, error)
                 used = 1  # a quote problem costs this line only: read on from the next one
+            elif len(record) != len(header):
+                # The record closed cleanly: the lines it spans lie inside its quotes, and none of them may
+                # be read as a record of its own (that would cut a row out of the middle of a field).
+                spans = f" (the record spans lines {number}-{number + used - 1})" if used > 1 else ""
+                out.add_strings(
+                    number, line, None, f"expected {len(header)} fields, found {len(record)}{spans}"
+                )
+                out.joined += used - 1
             else:
                 out.add_strings(number, record[text_at], record[label_at])
                 out.joined += used - 1
@@ -257,9 +271,13 @@ def _jsonl(lines: list[bytes], options: ReadOptions) -> Records:
             out.blank += 1
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=_unique_fields)
         except json.JSONDecodeError as exc:
             out.add(number, line, None, f"malformed JSON: {exc.msg} at column {exc.colno}")
+            continue
+        except _RepeatedFieldError as exc:
+            # json.loads would keep the last value: which label the writer meant is not known.
+            out.add(number, line, None, f"field {exc.field!r} appears twice in the object")
             continue
         if not isinstance(obj, dict):
             out.add(number, line, None, f"expected a JSON object, got {type(obj).__name__}")
@@ -268,6 +286,21 @@ def _jsonl(lines: list[bytes], options: ReadOptions) -> Records:
         error = f"missing field(s) {missing}" if missing else None
         out.add(number, obj.get(options.text), obj.get(options.label), error)
     return out
+
+
+class _RepeatedFieldError(ValueError):
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _RepeatedFieldError(key)
+        obj[key] = value
+    return obj
 
 
 def _parquet(name: str, data: bytes, options: ReadOptions) -> Records:

@@ -81,12 +81,15 @@ def label_renames(label_map: Mapping[str, str], fold_case: bool) -> dict[str, st
                 f"label_map maps {key!r} to {target!r}, a missing-label token; map it to a class name "
                 "(to drop a class, leave it out of allowed_labels)"
             )
-        if label in renames and renames[label] != target.strip():
+        # The target is normalised like every label (case folded with fold_case, `1.0` -> `1`), so a
+        # renamed row lands in the class its spelling names, not in a look-alike of it.
+        renamed = _base(target, fold_case)
+        if label in renames and renames[label] != renamed:
             raise ValueError(
                 f"label_map keys {spelled[label]!r} and {key!r} are one label ({label!r}) after "
-                f"normalising, but map to {renames[label]!r} and {target.strip()!r}; keep one"
+                f"normalising, but map to {renames[label]!r} and {renamed!r}; keep one"
             )
-        renames[label], spelled[label] = target.strip(), key
+        renames[label], spelled[label] = renamed, key
     return renames
 
 
@@ -97,7 +100,9 @@ def normalise_labels(labels: pd.Series, fold_case: bool, label_map: Mapping[str,
     for raw in labels.dropna().unique().tolist():
         label = _base(str(raw), fold_case)
         cache[raw] = None if label is None else renames.get(label, label)
-    return labels.map(cache).astype(object).where(labels.notna(), None)
+    mapped = labels.map(cache).astype(object)
+    # A null token maps to None, which map() turns into NaN: both are a missing label.
+    return mapped.where(mapped.notna(), None)
 
 
 def label_skeleton(label: str) -> str:

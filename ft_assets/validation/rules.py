@@ -21,7 +21,7 @@ from great_expectations.expectations import Expectation
 from pydantic import Field
 
 from ft_assets.validation.gx_runner import RULE_KEY
-from ft_assets.validation.normalise import label_renames
+from ft_assets.validation.normalise import label_renames, normalise_labels
 
 Severity = Literal["quarantine", "warn", "block"]
 # Row stages see one row per record; `class`, `variants` and `batch` see one row per class, per group
@@ -96,6 +96,18 @@ class ValidationRules(pydantic.BaseModel):
             raise ValueError(f"allowed_labels has duplicates: {self.allowed_labels}")
         # The same check the run applies, here too so that the Launchpad refuses such a map up front.
         label_renames(self.label_map, self.fold_label_case)
+        if self.allowed_labels:
+            normalised = normalise_labels(
+                pd.Series(self.allowed_labels, dtype=object), self.fold_label_case, self.label_map
+            )
+            if missing := [
+                given for given, label in zip(self.allowed_labels, normalised, strict=True) if label is None
+            ]:
+                raise ValueError(
+                    f"allowed_labels {missing} are missing-label tokens (empty, None, null, N/A, NaN and the "
+                    "like): rows with such a label are quarantined as missing, never a class; name the class "
+                    "otherwise (e.g. 'no_intent') and map it with label_map"
+                )
         return self
 
 
