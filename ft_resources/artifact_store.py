@@ -68,7 +68,6 @@ class StoredEntry:
     """One file or folder directly under a folder of the store (``entries``)."""
 
     rel: str
-    is_dir: bool
     modified: float | None  # seconds since the epoch: the newest object's time, or the folder's marker's
     size: int  # bytes, the folder's files summed
 
@@ -166,12 +165,12 @@ class ArtifactStore(dg.ConfigurableResource):
                 if path.name.startswith(".") or path.is_symlink():
                     continue
                 files = [f for f in path.rglob("*") if f.is_file()] if path.is_dir() else [path]
+                stats = [f.stat() for f in files]
                 found.append(
                     StoredEntry(
                         f"{rel}/{path.name}",
-                        path.is_dir(),
-                        max((f.stat().st_mtime for f in files), default=path.stat().st_mtime),
-                        sum(f.stat().st_size for f in files),
+                        max((st.st_mtime for st in stats), default=path.stat().st_mtime),
+                        sum(st.st_size for st in stats),
                     )
                 )
             return found
@@ -187,16 +186,14 @@ class ArtifactStore(dg.ConfigurableResource):
             name = top[1 : -len(MARKER_SUFFIX)] if not below and _is_marker(top) else top
             if name.startswith(".") or not name:
                 continue
-            grouped.setdefault(name, []).append({**info, "below": below, "marker": name != top})
+            grouped.setdefault(name, []).append({**info, "marker": name != top})
         found = []
         for name, infos in sorted(grouped.items()):
             markers = [info for info in infos if info["marker"]]
-            is_dir = bool(markers) or any(info["below"] for info in infos)
             times = [_timestamp(info) for info in (markers or infos)]
             found.append(
                 StoredEntry(
                     f"{rel}/{name}",
-                    is_dir,
                     max((t for t in times if t is not None), default=None),
                     sum(int(info.get("size") or 0) for info in infos if not info["marker"]),
                 )

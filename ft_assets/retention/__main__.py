@@ -11,7 +11,14 @@ import dagster as dg
 
 from ft_assets.definitions import ALL_ASSETS
 from ft_assets.retention.job import DEFAULTS
-from ft_assets.retention.plan import Candidate, RetentionError, RetentionPlan, apply_plan, plan_retention
+from ft_assets.retention.plan import (
+    Candidate,
+    RetentionError,
+    RetentionPlan,
+    apply_plan,
+    megabytes,
+    plan_retention,
+)
 from ft_resources.artifact_store import ArtifactStore
 
 
@@ -79,7 +86,7 @@ def _summary(store: ArtifactStore, plan: RetentionPlan) -> None:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1e6:,.1f} MB"
+    return f"{megabytes(size):,.1f} MB"
 
 
 if __name__ == "__main__":

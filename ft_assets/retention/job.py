@@ -7,7 +7,7 @@ import dagster as dg
 from pydantic import Field
 
 from ft_assets.assets.metadata import md_table
-from ft_assets.retention.plan import RetentionError, apply_plan, plan_retention
+from ft_assets.retention.plan import RetentionError, apply_plan, megabytes, plan_retention
 from ft_resources.artifact_store import ArtifactStore
 
 PRUNE_CRON = "0 5 * * 0"  # Sundays 05:00 UTC, away from the Monday retrain
@@ -61,22 +61,23 @@ def build_prune_job(asset_keys: Sequence[dg.AssetKey]) -> dg.JobDefinition:
         rows = [
             {
                 "entry": artifact_store.display(c.entry.rel),
-                "MB": round(c.entry.size / 1e6, 1),
+                "MB": megabytes(c.entry.size),
                 "why": c.reason,
             }
             for c in plan.delete
         ]
         context.log.info(
             f"{'deleted' if config.apply else 'would delete'} {len(plan.delete)} entries "
-            f"({plan.bytes_freed / 1e6:,.1f} MB); kept {len(plan.kept)}, {len(plan.too_recent)} too recent, "
-            f"{len(plan.unknown)} named by no materialization of this instance"
+            f"({megabytes(plan.bytes_freed):,.1f} MB); kept {len(plan.kept)}, "
+            f"{len(plan.too_recent)} too recent, {len(plan.unknown)} named by no materialization of this "
+            "instance"
         )
         return dg.Output(
             None,
             metadata={
                 "applied": config.apply,
                 "entries_deleted" if config.apply else "entries_to_delete": len(plan.delete),
-                "mb_freed" if config.apply else "mb_to_free": round(plan.bytes_freed / 1e6, 1),
+                "mb_freed" if config.apply else "mb_to_free": megabytes(plan.bytes_freed),
                 "entries_kept": len(plan.kept),
                 "entries_too_recent": len(plan.too_recent),
                 "entries_unknown": len(plan.unknown),

@@ -82,7 +82,7 @@ def plan_retention(
     if keep < 1:
         raise RetentionError(f"keep must be at least 1 (the latest materialization is read again): {keep}")
     started = time.time()
-    refuse_if_runs(instance, own_run_id)
+    _refuse_if_runs(instance, own_run_id)
     recent: set[str] = set()
     older: set[str] = set()
     folders: dict[str, list[StoredEntry]] = {}
@@ -109,9 +109,9 @@ def plan_retention(
     superseded: list[StoredEntry] = []
     for entries in folders.values():
         for entry in entries:
-            if _named(entry, recent) or entry.rel.rpartition("/")[2] == production:
+            if _named(entry.rel, recent) or entry.rel.rpartition("/")[2] == production:
                 plan.kept.append(entry)
-            elif not _named(entry, older) and not include_unknown:
+            elif not _named(entry.rel, older) and not include_unknown:
                 plan.unknown.append(entry)
             elif entry.modified is None or started - entry.modified < min_age_seconds:
                 plan.too_recent.append(entry)
@@ -120,9 +120,9 @@ def plan_retention(
                 superseded.append(entry)
     for entry in superseded:
         named = names_of.get(entry.rel, set())
-        if any(_named_by(rel, young) for rel in named):
+        if any(_named(rel, named) for rel in young):
             plan.too_recent.append(entry)  # a manifest goes no sooner than what it names
-        elif _named(entry, older):
+        elif _named(entry.rel, older):
             plan.delete.append(Candidate(entry, f"superseded: not among the latest {keep}"))
         else:
             plan.delete.append(Candidate(entry, "named by no materialization of this instance"))
@@ -143,7 +143,7 @@ def apply_plan(
     since planning began: such a run may reuse an entry named by its content (the same bytes again)."""
     for done, candidate in enumerate(plan.delete):
         try:
-            refuse_if_runs(instance, own_run_id, since=plan.started)
+            _refuse_if_runs(instance, own_run_id, since=plan.started)
         except RetentionError as exc:
             raise RetentionError(f"stopped after {done} of {len(plan.delete)} deletions: {exc}") from exc
         try:
@@ -156,7 +156,7 @@ def apply_plan(
         on_deleted(candidate)
 
 
-def refuse_if_runs(instance: dg.DagsterInstance, own_run_id: str | None, since: float | None = None) -> None:
+def _refuse_if_runs(instance: dg.DagsterInstance, own_run_id: str | None, since: float | None = None) -> None:
     filters = [dg.RunsFilter(statuses=RUNNING)]
     if since is not None:
         filters.append(dg.RunsFilter(created_after=datetime.fromtimestamp(since, UTC)))
@@ -233,10 +233,11 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _named(entry: StoredEntry, paths: set[str]) -> bool:
-    """Whether any of ``paths`` is the entry or lies inside it (a file inside a model folder)."""
-    return any(_named_by(path, {entry.rel}) for path in paths)
+def _named(rel: str, paths: Iterable[str]) -> bool:
+    """Whether any of ``paths`` is the entry ``rel`` or lies inside it (a file inside a model folder)."""
+    return any(path == rel or path.startswith(rel + "/") for path in paths)
 
 
-def _named_by(path: str, entries: set[str]) -> bool:
-    return any(path == rel or path.startswith(rel + "/") for rel in entries)
+def megabytes(size: int) -> float:
+    """How retention reports sizes: MB (10^6 bytes), one decimal."""
+    return round(size / 1e6, 1)

@@ -97,9 +97,7 @@ class ValidationRules(pydantic.BaseModel):
         # The same check the run applies, here too so that the Launchpad refuses such a map up front.
         label_renames(self.label_map, self.fold_label_case)
         if self.allowed_labels:
-            normalised = normalise_labels(
-                pd.Series(self.allowed_labels, dtype=object), self.fold_label_case, self.label_map
-            )
+            normalised = self.normalised_allowed_labels()
             if missing := [
                 given for given, label in zip(self.allowed_labels, normalised, strict=True) if label is None
             ]:
@@ -109,6 +107,13 @@ class ValidationRules(pydantic.BaseModel):
                     "otherwise (e.g. 'no_intent') and map it with label_map"
                 )
         return self
+
+    def normalised_allowed_labels(self) -> list[str | None]:
+        """allowed_labels normalised like the data's labels (None for a missing-label token); [] unset."""
+        if not self.allowed_labels:
+            return []
+        given = pd.Series(self.allowed_labels, dtype=object)
+        return normalise_labels(given, self.fold_label_case, self.label_map).tolist()
 
 
 @dataclass(frozen=True)

@@ -163,9 +163,7 @@ def validate_examples(df: pd.DataFrame, rules: ValidationRules | None = None) ->
 def _allowed(labels: pd.Series, rules: ValidationRules) -> tuple[tuple[str, ...], pd.Series | None]:
     """The allowed set, normalised like the data: given, or every label seen min_examples_per_class times."""
     if rules.allowed_labels is not None:
-        given = normalise_labels(
-            pd.Series(rules.allowed_labels, dtype=object), rules.fold_label_case, rules.label_map
-        )
+        given = rules.normalised_allowed_labels()
         return tuple(dict.fromkeys(label for label in given if label is not None)), None
     support = labels.value_counts()
     return tuple(sorted(str(k) for k in support[support >= rules.min_examples_per_class].index)), support
