@@ -34,7 +34,7 @@ def _check(report: RuleReport) -> dg.AssetCheckResult:
 
 @dg.multi_asset(
     group_name="data",
-    code_version="3",  # 3: label_map targets are normalised like every label
+    code_version="4",  # 4: invisible characters make a text blank and leave its key (duplicates, conflicts)
     outs={
         "validated_examples": dg.AssetOut(
             kinds={"pandas", "great_expectations"},

@@ -1,9 +1,10 @@
 """Held-out rows the model reads exactly as a train row: what the text-hash split cannot see.
 
-Splits are assigned by a hash of the casefolded, space-collapsed text, so a text and its copy always share a
-split. The tokenizer normalises further (accents stripped, punctuation split off) and truncates at
-max_length, so two texts that differ only there, say "Great!" and "gréat !", reach the model as the same
-token ids and can sit in train and test: the test then scores memory, not generalisation.
+Splits are assigned by a hash of the text's key (NFKC, casefolded, invisible characters removed,
+space-collapsed), so a text and its copy always share a split. The tokenizer normalises further (accents
+stripped, punctuation split off) and truncates at max_length, so two texts that differ only there, say
+"Great!" and "gréat !", reach the model as the same token ids and can sit in train and test: the test then
+scores memory, not generalisation.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one text normalisation and the one label normalisation rule of the pipeline.
 
-Text: NFKC, casefolded, whitespace collapsed and stripped. Two texts with the same key are one example:
-for duplicates, for conflicting labels and for the split hash alike.
+Text: NFKC, casefolded, invisible characters removed (`INVISIBLE`), whitespace collapsed and stripped. Two
+texts with the same key are one example: for duplicates, for conflicting labels and for the split hash alike.
 
 Label, applied to the label exactly as read (raw values arrive as strings, see `ft_assets.ingest`):
 1. missing: no value, or after stripping one of the null tokens in `NULL_LABELS` (compared casefolded);
@@ -22,16 +22,27 @@ import unicodedata
 from collections.abc import Mapping
 
 import pandas as pd
+import regex
+
+# Unicode's Default_Ignorable_Code_Point: zero-width space and joiners, soft hyphen, byte-order mark, bidi
+# marks, variation selectors, tag characters. They render as nothing (a BERT tokenizer drops all but the
+# Hangul fillers), so a copy of a text sprinkled with them is the same text to a reader and to the model.
+# All are outside ASCII: an ASCII text's key does not depend on them.
+INVISIBLE = regex.compile(r"\p{Default_Ignorable_Code_Point}+")
 
 NULL_LABELS = frozenset({"", "nan", "-nan", "none", "null", "n/a", "na", "<na>", "#n/a", "#na", "nil"})
 BOOLEANS = {"true": "1", "false": "0"}
 _INTEGRAL = re.compile(r"([+-]?)(\d+)\.0*")
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 
 
 def text_key(text: str) -> str:
     # On ASCII, NFKC is the identity and casefold() is lower(): skipping them halves the time on English.
-    folded = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        folded = text.lower()
+    else:
+        folded = INVISIBLE.sub("", unicodedata.normalize("NFKC", text).casefold())
     return " ".join(folded.split())
 
 
@@ -106,5 +117,6 @@ def normalise_labels(labels: pd.Series, fold_case: bool, label_map: Mapping[str,
 
 
 def label_skeleton(label: str) -> str:
-    """What two labels share when they look like variants: `Technical-Issue` ~ `technical_issue`."""
-    return _NOT_ALNUM.sub("", label.casefold())
+    """What two labels share when they look like variants: `Technical-Issue` ~ `technical_issue`, and
+    `01` ~ `1` (step 3 reads `01.0` as `1`, so a bare `01` beside a `1` is a variant, not a class)."""
+    return _LEADING_ZEROS.sub("", _NOT_ALNUM.sub("", label.casefold()))

@@ -21,7 +21,7 @@ from great_expectations.expectations import Expectation
 from pydantic import Field
 
 from ft_assets.validation.gx_runner import RULE_KEY
-from ft_assets.validation.normalise import label_renames, normalise_labels
+from ft_assets.validation.normalise import INVISIBLE, label_renames, normalise_labels
 
 Severity = Literal["quarantine", "warn", "block"]
 # Row stages see one row per record; `class`, `variants` and `batch` see one row per class, per group
@@ -159,6 +159,14 @@ def _length_reason(ev: Evidence, p: int) -> str:
     return f"text length {n:,} {'exceeds max' if n > limit else 'is below min'}_text_chars={limit}"
 
 
+def _blank_reason(ev: Evidence, p: int) -> str:
+    text = ev.rows["text"].iloc[p]
+    if pd.isna(text):
+        return "text is missing"
+    codes = list(dict.fromkeys(f"U+{ord(c):04X}" for c in "".join(INVISIBLE.findall(str(text)))))
+    return f"text is blank: only invisible characters ({', '.join(codes)})" if codes else "text is blank"
+
+
 def _control_reason(ev: Evidence, p: int) -> str:
     text = ev.stripped.iloc[p]
     column = next(i for i, c in enumerate(text) if re.match(CONTROL, c))
@@ -186,7 +194,7 @@ RULES: tuple[Rule, ...] = (
          lambda ev, p: f"unreadable record: {ev.rows[INGEST_ERROR].iloc[p]}"),
     Rule("text_not_blank", "row", "quarantine", "text is present and not blank",
          lambda r, a: [E.ExpectColumnValuesToNotBeNull(column=TEXT)],
-         lambda ev, p: "text is missing" if pd.isna(ev.rows["text"].iloc[p]) else "text is blank"),
+         _blank_reason),
     Rule("text_length", "row", "quarantine", "stripped text has min_text_chars..max_text_chars characters",
          lambda r, a: [E.ExpectColumnValueLengthsToBeBetween(
              column=TEXT, min_value=r.min_text_chars, max_value=r.max_text_chars)],

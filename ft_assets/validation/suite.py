@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ft_assets.validation.gx_runner import RuleResult, shared_runner
-from ft_assets.validation.normalise import label_skeleton, normalise_labels, text_keys
+from ft_assets.validation.normalise import INVISIBLE, label_skeleton, normalise_labels, text_keys
 from ft_assets.validation.outcome import MAX_DETAILS, RuleReport, ValidationOutcome
 from ft_assets.validation.rules import (
     CANDIDATE,
@@ -43,11 +43,14 @@ REQUIRED_COLUMNS = ("text", "label", "source_file", "source_line")
 
 @functools.cache
 def stripped_chars() -> str:
-    """What the text rules strip: whitespace, but never a control character (\x0b \x0c \x1c-\x1f are
-    whitespace to str.strip), so every control character of the text as emitted is in the text checked.
-    Built on first use: it scans every code point (about 50 ms), which no import should pay."""
+    """What the text rules strip from both ends: whitespace, but never a control character (\x0b \x0c
+    \x1c-\x1f are whitespace to str.strip), so every control character of the text as emitted is in the text
+    checked; and invisible characters (`INVISIBLE`), so a text of them is blank and a formula behind them
+    is seen. Built on first use: it scans every code point (about 50 ms), which no import should pay."""
     return "".join(
-        c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and not re.fullmatch(CONTROL, c)
+        c
+        for c in map(chr, range(sys.maxunicode + 1))
+        if (c.isspace() and not re.fullmatch(CONTROL, c)) or INVISIBLE.fullmatch(c)
     )
 
 
@@ -170,7 +173,7 @@ def _allowed(labels: pd.Series, rules: ValidationRules) -> tuple[tuple[str, ...]
 
 
 def _look_alikes(labels: Sequence[str], allowed: Sequence[str]) -> dict[str, str]:
-    """label -> the allowed label it is a variant of (same letters and digits, any case or punctuation)."""
+    """label -> the allowed label it is a variant of (the same `label_skeleton`)."""
     by_skeleton = {label_skeleton(a): a for a in allowed}
     found = {label: by_skeleton.get(label_skeleton(label)) for label in labels if label not in allowed}
     return {label: target for label, target in found.items() if target is not None}

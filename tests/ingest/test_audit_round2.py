@@ -68,3 +68,13 @@ def test_a_missing_label_token_in_allowed_labels_is_a_config_error(token):
 def test_clean_lines_still_pass(tmp_path):
     _, out = ingest(tmp_path / "raw", {"a.csv": "text,label\n" + "\n".join(clean_lines()) + "\n"})
     assert out.quarantined.empty
+
+
+def test_labels_that_differ_only_by_leading_zeros_are_variants(tmp_path):
+    # `01.0` is read as the number 1, so `01` and `1` must not quietly be two classes either.
+    rows = [f"first kind {i},1" for i in range(12)] + [f"first again {i},01" for i in range(12)]
+    rows += [f"second kind {i},2" for i in range(12)] + ["rare spelling,002"]
+    _, out = ingest(tmp_path / "raw", {"a.csv": "text,label\n" + "\n".join(rows) + "\n"})
+    variants = out.report("label_variants")
+    assert variants.blocking and any("separate classes ['01', '1']" in d for d in variants.details)
+    assert "looks like a variant of '2'" in at(out, "a.csv", 38)[1]
