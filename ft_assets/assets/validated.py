@@ -34,7 +34,8 @@ def _check(report: RuleReport) -> dg.AssetCheckResult:
 
 @dg.multi_asset(
     group_name="data",
-    code_version="4",  # 4: invisible characters make a text blank and leave its key (duplicates, conflicts)
+    # 4: invisible characters make a text blank and leave its key; `@mention (...)` is not a formula
+    code_version="4",
     outs={
         "validated_examples": dg.AssetOut(
             kinds={"pandas", "great_expectations"},

@@ -42,10 +42,11 @@ QUARANTINED = "quarantined"
 
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 # A spreadsheet formula call or DDE payload (`=SUM(`, `=cmd|' /C calc'!A0`, `@SUM(`, `-2+3+cmd|...`),
-# a cell reference formula (`=A1+B2`) or an error value (`#REF!`); never a customer's message.
+# a cell reference formula (`=A1+B2`) or an error value (`#REF!`); never a customer's message. After `@`
+# only a call written tight (`@SUM(`) counts: a tweet opens with `@united | ...` or `@delta (again) ...`.
 FORMULA = (
-    r"^(?:\s*[=@]\s*[A-Za-z_][\w.]*\s*[(|]|\s*=\s*\$?[A-Za-z]{1,3}\$?\d+\b|\s*[=+\-@].*\|\s*'.*'!"
-    r"|#(?:REF!|NAME\?|VALUE!|DIV/0!|N/A|NULL!|NUM!)$)"
+    r"^(?:\s*=\s*[A-Za-z_][\w.]*\s*[(|]|\s*@[A-Za-z_][\w.]*\(|\s*=\s*\$?[A-Za-z]{1,3}\$?\d+\b"
+    r"|\s*[=+\-@].*\|\s*'.*'!|#(?:REF!|NAME\?|VALUE!|DIV/0!|N/A|NULL!|NUM!)$)"
 )
 
 

@@ -78,3 +78,12 @@ def test_labels_that_differ_only_by_leading_zeros_are_variants(tmp_path):
     variants = out.report("label_variants")
     assert variants.blocking and any("separate classes ['01', '1']" in d for d in variants.details)
     assert "looks like a variant of '2'" in at(out, "a.csv", 38)[1]
+
+
+def test_tweets_that_start_with_a_mention_are_not_formulas(tmp_path):
+    tweets = ["@united | worst airline ever", "@delta (again) lost my bag", "@jetblue|thanks for the upgrade"]
+    formulas = ["@SUM(A1:A3)", "\"@SUM(1+1)*cmd|' /C calc'!A0\"", "\"=cmd|' /C calc'!A0\""]
+    lines = [*clean_lines(), *(f"{t},negative" for t in tweets), *(f"{f},positive" for f in formulas)]
+    _, out = ingest(tmp_path / "raw", {"a.csv": "text,label\n" + "\n".join(lines) + "\n"})
+    assert set(tweets) <= set(out.valid["text"])
+    assert [at(out, "a.csv", n)[0] for n in (45, 46, 47)] == ["text_not_formula"] * 3
