@@ -11,6 +11,7 @@ from ft_serving.predict_cli import main as ft_predict
 from ft_assets.definitions import ALL_ASSETS
 from ft_assets.export import PARITY_TOLERANCE
 from ft_assets.resources import build_resources
+from ft_resources.training_launcher import TrainingLauncher
 from tests.assets.conftest import make_rows, write_csv
 from tests.conftest import TINY_MODEL_TRAINING, build_tiny_bert
 
@@ -52,7 +53,13 @@ def graph(tmp_path_factory):
     inbox = root / "inbox"
     inbox.mkdir()
     (inbox / "new.txt").write_text("my invoice is wrong\nwhere is the courier\n")
-    resources = build_resources(str(root / "artifacts"), str(build_tiny_bert(root / "tiny")))
+    # In process: a subprocess would spend most of this graph's time importing torch and transformers again.
+    # The whole graph trains in a subprocess in test_masked_credentials and the PostgreSQL + S3 test.
+    resources = build_resources(
+        str(root / "artifacts"),
+        str(build_tiny_bert(root / "tiny")),
+        training_launcher=TrainingLauncher(mode="in_process"),
+    )
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             ALL_ASSETS,
