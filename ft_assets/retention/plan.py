@@ -170,7 +170,9 @@ def _refuse_if_runs(instance: dg.DagsterInstance, own_run_id: str | None, since:
         listed = ", ".join(f"{run_id} ({status.lower()})" for run_id, status in list(others.items())[:3])
         raise RetentionError(
             f"{len(others)} other run(s) in progress or started since retention began ({listed}): a run may "
-            "write or reuse artifacts that no materialization names yet; run retention when none is running"
+            "write or reuse artifacts that no materialization names yet; run retention when none is running "
+            "(a run whose process died stays in progress until run monitoring fails it or you terminate it "
+            "in the UI)"
         )
 
 

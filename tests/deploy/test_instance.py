@@ -61,3 +61,11 @@ def test_the_gpu_pool_defaults_to_one_slot_and_the_cli_raises_it(deployed_instan
     dagster = Path(sys.executable).with_name("dagster")
     subprocess.run([str(dagster), "instance", "concurrency", "set", "gpu", "2"], check=True, env=os.environ)
     assert deployed_instance.event_log_storage.get_concurrency_info("gpu").slot_count == 2
+
+
+def test_run_monitoring_fails_stuck_runs_and_frees_their_slots(deployed_instance):
+    # Without it a crashed training run holds the `gpu` slot, and blocks retention, for ever.
+    assert deployed_instance.run_monitoring_enabled
+    settings = deployed_instance.run_monitoring_settings
+    assert settings["start_timeout_seconds"] >= 300  # a GPU pod's image pull must not count as stuck
+    assert settings["free_slots_after_run_end_seconds"] > 0

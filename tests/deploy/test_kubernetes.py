@@ -40,6 +40,10 @@ def test_values_describe_the_conventional_deployment():
     assert logs["type"] == "S3ComputeLogManager"
     assert logs["config"]["s3ComputeLogManager"]["bucket"]
     assert VALUES["concurrency"]["pools"]["defaultLimit"] == 1
+    # As deploy/dagster.yaml: a pod that never starts, or dies, fails its run and frees its gpu slot.
+    deployed = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())["run_monitoring"]
+    monitoring = VALUES["dagsterDaemon"]["runMonitoring"]
+    assert monitoring["enabled"] and monitoring["startTimeoutSeconds"] == deployed["start_timeout_seconds"]
     # The code location the image serves is the project's Definitions module.
     assert DEPLOYMENT["dagsterApiGrpcArgs"] == ["-m", "ft_assets.definitions"]
     assert (ROOT / "ft_assets" / "definitions.py").is_file()
