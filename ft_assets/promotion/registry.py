@@ -7,6 +7,11 @@ crash after it leaves the new one, and its entry is read from the pointer until 
 Writers of a local root hold a file lock; on an object store production_model's Dagster pool admits
 one run at a time.
 
+Retention may delete the bundle of a version production no longer uses (``delete_bundle``, logged as
+``prune``): production's own bundle never, and a switch to a bundle being deleted is refused (each side
+checks the other after making its own intent visible, so with no lock on an object store they cannot
+both go ahead). A pruned version can be promoted again (archived afresh), not rolled back to.
+
 On an object store the bundle's files are separate PUTs: the store's folder marker tells a whole
 archive from one a killed writer left part-way (rewritten, never switched to). An archive uploaded
 before markers existed is kept only when its files match checksums the log recorded for its version
@@ -43,6 +48,7 @@ LEGACY_LOG = f"{REGISTRY_DIR}/promotions.json"  # one JSON list, written by earl
 LOCK = f"{REGISTRY_DIR}/.lock"
 # Log actions that switch production to a version, each recording the archived bundle's checksums.
 SWITCHES = ("promote", "adopt", "rollback")
+PRUNE = "prune"  # retention deleted the version's archived bundle
 
 
 class _Unchecked:
@@ -203,6 +209,14 @@ class Registry:
         if not promotions:
             known = ", ".join(dict.fromkeys(self.versions())) or "none"
             raise ValueError(f"model version {version} was never promoted (promoted versions: {known})")
+        if (pruned := _pruned(version, entries)) is not None:
+            kept = [v for v in dict.fromkeys(self.versions()) if _pruned(v, entries) is None]
+            raise ValueError(
+                f"the archived bundle of model version {version} was deleted by retention at "
+                f"{pruned['time']} ({pruned.get('reason', 'no reason recorded')}); it cannot be restored. "
+                "Promote that model again, or roll back to a version whose bundle is kept: "
+                f"{', '.join(kept) or 'none'}"
+            )
         files = _recorded_checksums(version, promotions[-1], entries)
         try:
             archived = self.store.local_path(bundle_path(version), refresh=True)
@@ -211,6 +225,20 @@ class Registry:
         if problems := mismatches(archived, files):
             raise ValueError(f"archived bundle {bundle_path(version)} is damaged: {'; '.join(problems)}")
         return self._switch({"model_version": version, "action": "rollback"}, files)
+
+    def delete_bundle(self, version: str, reason: str) -> bool:
+        """Delete ``version``'s archived bundle and log it; False (nothing deleted) while production uses
+        it, including when a switch to it lands while the deletion is under way."""
+
+        def unused() -> bool:
+            pointer = self.pointer()
+            return pointer is None or pointer.model_version != version
+
+        with self.exclusive():
+            if not self.store.remove(bundle_path(version), unused=unused):
+                return False
+            self._append({"model_version": version, "action": PRUNE, "reason": reason})
+        return True
 
     def rolled_back_from(self, version: str) -> dict[str, Any] | None:
         """The rollback entry that last switched production away from ``version``, unless the version
@@ -248,10 +276,29 @@ class Registry:
             stamped = _stamp({**entry, "files": files})
             version = stamped["model_version"]
             pointer = ProductionPointer(version, bundle_path(version), stamped["time"], files, stamped)
+            self._require_whole(version)  # retention may have deleted it since it was verified
+            previous = self.store.read_bytes(POINTER_PATH) if self.store.exists(POINTER_PATH) else None
             self.store.write_bytes(POINTER_PATH, pointer.to_json())  # the switch
+            try:
+                # Retention marks a bundle before it checks the pointer, and this checks the bundle after
+                # writing the pointer: on an object store, with no lock, one of the two sees the other.
+                self._require_whole(version)
+            except RegistryError:
+                if previous is None:
+                    self.store.remove(POINTER_PATH)
+                else:
+                    self.store.write_bytes(POINTER_PATH, previous)
+                raise
             self.store.write_json(_log_path(stamped), stamped)
             self.store.point_symlink(PRODUCTION_LINK, pointer.bundle)
         return stamped
+
+    def _require_whole(self, version: str) -> None:
+        if self.store.folder_state(bundle_path(version)) not in (FolderState.COMPLETE, FolderState.UNMARKED):
+            raise RegistryError(
+                f"the archived bundle {self.store.display(bundle_path(version))} of model {version} is being "
+                "deleted or is gone (retention ran at the same time); production was not switched to it"
+            )
 
     def _append(self, entry: dict[str, Any]) -> dict[str, Any]:
         stamped = _stamp(entry)
@@ -275,8 +322,20 @@ class Registry:
 def _latest_checksums(version: str, entries: list[dict[str, Any]]) -> dict[str, str] | None:
     """The archive's checksums as the log last recorded them, or None when no entry records any."""
     for entry in reversed(entries):
-        if entry["model_version"] == version and entry["action"] in SWITCHES and entry.get("files"):
+        if entry["model_version"] != version:
+            continue
+        if entry["action"] == PRUNE:
+            return None  # the archive those checksums described was deleted; a new one vouches for itself
+        if entry["action"] in SWITCHES and entry.get("files"):
             return entry["files"]
+    return None
+
+
+def _pruned(version: str, entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The prune entry that deleted ``version``'s bundle, unless the version was archived again since."""
+    for entry in reversed(entries):
+        if entry["model_version"] == version and entry["action"] in (PRUNE, "promote"):
+            return entry if entry["action"] == PRUNE else None
     return None
 
 

@@ -1,6 +1,6 @@
 """`python -m ft_assets.retention [--keep N] [--min-age-hours H] [--include-unknown] [--apply]`: list, then
-delete, the stored artifacts that only materializations older than each asset's latest N name
-(ft_assets.retention.plan)."""
+delete, the stored artifacts that only materializations older than each asset's latest N name, and the
+registry bundles of versions older than production's latest N (ft_assets.retention.plan)."""
 
 from __future__ import annotations
 
@@ -81,7 +81,9 @@ def _summary(store: ArtifactStore, plan: RetentionPlan) -> None:
         f"kept: {len(plan.kept)} entries named by a recent materialization (or production's weights), "
         f"{len(plan.too_recent)} too recent, {len(plan.unknown)} named by no materialization of this "
         f"instance (--include-unknown deletes them); {len(plan.delete)} to delete "
-        f"({_megabytes(plan.bytes_freed)}). registry/, production and checkpoints/ are never touched"
+        f"({_megabytes(plan.bytes_freed)}). Registry bundles of production and of the latest --keep "
+        "production versions are kept; the registry's pointer and log, production and checkpoints/ are "
+        "never touched"
     )
 
 

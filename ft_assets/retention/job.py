@@ -37,8 +37,9 @@ def build_prune_job(asset_keys: Sequence[dg.AssetKey]) -> dg.JobDefinition:
         description=(
             "Deletes the stored artifacts that only materializations older than each asset's latest `keep` "
             "name, once `min_age_hours` old (ft_assets.retention.plan); entries no materialization of this "
-            "instance names only with `include_unknown`. registry/, production and checkpoints/ are never "
-            "touched."
+            "instance names only with `include_unknown`; registry bundles of versions older than "
+            "production's latest `keep` (ft_assets.retention.bundles). The registry's pointer and log, "
+            "production and checkpoints/ are never touched."
         )
     )
     def prune_artifacts(
@@ -103,7 +104,8 @@ def build_prune_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
         default_status=dg.DefaultScheduleStatus.STOPPED,
         description=(
             f"Weekly retention: deletes what only materializations older than each asset's latest "
-            f"{DEFAULTS.keep} name, once {DEFAULTS.min_age_hours:g} hours old. Off by default; registry/, "
-            "production and checkpoints/ are never touched."
+            f"{DEFAULTS.keep} name, and registry bundles older than production's latest {DEFAULTS.keep} "
+            f"versions, once {DEFAULTS.min_age_hours:g} hours old. Off by default; production's bundle, "
+            "the registry's pointer and log, and checkpoints/ are never touched."
         ),
     )

@@ -14,8 +14,11 @@ is deleted: retention deletes what it knows was written and superseded, never wh
 - Too recent, kept: entries written less than ``min_age`` ago (or of unknown age), and the superseded
   manifests that name them: a manifest is never deleted before the folder it names, or that folder
   would be left named by nothing this instance can read.
-- Never listed: ``registry/`` (every promoted bundle, what rollback restores), ``production``,
-  ``checkpoints/`` and anything outside the assets' own folders.
+- Registry bundles (``registry/<version>/``, what rollback restores): production's and those of the latest
+  ``keep`` versions production was switched to are kept, like any bundle a recent materialization names;
+  older ones go by the same age rule (``ft_assets.retention.bundles``), each deletion logged in the registry.
+- Never listed: the registry's pointer and log, ``production``, ``checkpoints/`` and anything outside the
+  assets' own folders.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 import dagster as dg
 
 from ft_assets.promotion.registry import Registry
+from ft_assets.retention.bundles import sort_bundles
 from ft_resources.artifact_store import ArtifactStore, StoredEntry
 from ft_resources.io_manager import PATH_KEY
 
@@ -52,6 +56,7 @@ class RetentionError(RuntimeError):
 class Candidate:
     entry: StoredEntry
     reason: str
+    version: str | None = None  # a registry bundle's model version: deleted through the registry
 
 
 @dataclasses.dataclass
@@ -102,9 +107,15 @@ def plan_retention(
         older |= _inside(store, earlier)
     _follow_references(store, recent)
     names_of = _follow_references(store, older)
-    pointer = Registry(store).pointer()
+    registry = Registry(store)
+    pointer = registry.pointer()
     production = pointer.model_version if pointer is not None else None
+    bundles = sort_bundles(registry, keep)
     plan = RetentionPlan(started=started, kept=[], delete=[], too_recent=[], unknown=[])
+
+    def too_recent(entry: StoredEntry) -> bool:
+        return entry.modified is None or started - entry.modified < min_age_seconds
+
     young: set[str] = set()
     superseded: list[StoredEntry] = []
     for entries in folders.values():
@@ -113,11 +124,24 @@ def plan_retention(
                 plan.kept.append(entry)
             elif not _named(entry.rel, older) and not include_unknown:
                 plan.unknown.append(entry)
-            elif entry.modified is None or started - entry.modified < min_age_seconds:
+            elif too_recent(entry):
                 plan.too_recent.append(entry)
                 young.add(entry.rel)
             else:
                 superseded.append(entry)
+    for entry in bundles.entries:
+        version = bundles.superseded.get(entry.rel)
+        if entry in bundles.kept or _named(entry.rel, recent):
+            plan.kept.append(entry)
+        elif version is None and not include_unknown:
+            plan.unknown.append(entry)
+        elif too_recent(entry):
+            plan.too_recent.append(entry)
+        elif version is None:
+            plan.delete.append(Candidate(entry, "a registry folder no log entry names"))
+        else:
+            reason = f"registry bundle: not among the latest {keep} production versions"
+            plan.delete.append(Candidate(entry, reason, version))
     for entry in superseded:
         named = names_of.get(entry.rel, set())
         if any(_named(rel, named) for rel in young):
@@ -147,7 +171,13 @@ def apply_plan(
         except RetentionError as exc:
             raise RetentionError(f"stopped after {done} of {len(plan.delete)} deletions: {exc}") from exc
         try:
-            store.remove(candidate.entry.rel)
+            if candidate.version is None:
+                store.remove(candidate.entry.rel)
+            elif not Registry(store).delete_bundle(candidate.version, candidate.reason):
+                raise RetentionError(
+                    f"stopped after {done} of {len(plan.delete)} deletions: production was switched to "
+                    f"model {candidate.version} while retention ran; its bundle is kept"
+                )
         except OSError as exc:
             raise RetentionError(
                 f"stopped after {done} of {len(plan.delete)} deletions: could not delete "

@@ -110,14 +110,14 @@ def test_entries_no_materialization_names_are_kept_unless_asked_and_other_folder
     model(store, instance, "v1")
     with store.write_dir("fine_tuned_model/orphan") as folder:  # a run that failed after writing
         (folder / "weights").write_bytes(b"x")
-    store.write_json("registry/old/bundle.json", {"model_version": "old"})
     store.write_json("checkpoints/key/state.json", {})
+    store.write_json("elsewhere/file.json", {})
     plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0)
     assert plan.delete == [] and names(plan.unknown) == {"fine_tuned_model/orphan"}
     plan = plan_retention(store, instance, KEYS, keep=1, min_age_seconds=0, include_unknown=True)
     assert names(plan.delete) == {"fine_tuned_model/orphan"}
     apply_plan(store, plan, instance)
-    assert store.exists("registry/old/bundle.json") and store.exists("checkpoints/key/state.json")
+    assert store.exists("checkpoints/key/state.json") and store.exists("elsewhere/file.json")
     assert not store.exists("fine_tuned_model/orphan")
 
 
