@@ -45,6 +45,10 @@ class OnnxClassifier:
 
     def __init__(self, bundle_dir: Path | str, *, int8: bool = False, threads: int | None = None) -> None:
         self._bundle: LoadedBundle = load_bundle(bundle_dir, int8=int8, threads=threads)
+        # The INT8 graph quantizes its activations on the fly with one scale per tensor, taken over the
+        # whole batch (padding and the other texts included): batched, a text's scores, and at times its
+        # label, would depend on what shares its call. Each text therefore runs alone, as in evaluation.
+        self._texts_per_run = 1 if int8 else None
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -64,7 +68,7 @@ class OnnxClassifier:
         return self._bundle.spec
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[Prediction]:
-        """One prediction per text, in input order."""
+        """One prediction per text, in input order; ``batch_size`` texts per fp32 call (INT8: one)."""
         if isinstance(texts, str):
             raise TypeError("predict() takes a sequence of texts; wrap a single text in a list")
         if batch_size < 1:
@@ -73,8 +77,9 @@ class OnnxClassifier:
             if not isinstance(text, str):
                 raise TypeError(f"text {index} is {type(text).__name__}, not str")
         predictions: list[Prediction] = []
-        for start in range(0, len(texts), batch_size):
-            predictions.extend(self._predict_batch(texts[start : start + batch_size]))
+        step = self._texts_per_run or batch_size
+        for start in range(0, len(texts), step):
+            predictions.extend(self._predict_batch(texts[start : start + step]))
         return predictions
 
     def _predict_batch(self, texts: Sequence[str]) -> list[Prediction]:

@@ -52,7 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", type=Path, default=None, help="bundle directory (default: production)")
     parser.add_argument("--int8", action="store_true", help="use model.int8.onnx")
-    parser.add_argument("--batch-size", type=_positive_int, default=32, help="texts per inference call")
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=32,
+        help="texts per inference call (the INT8 graph takes one at a time)",
+    )
     parser.add_argument("--threads", type=_positive_int, default=None, help="onnxruntime intra-op threads")
     return parser
 

@@ -111,3 +111,14 @@ def test_softmax_is_stable_for_extreme_logits() -> None:
     np.testing.assert_allclose(probabilities.sum(axis=1), [1.0, 1.0])
     np.testing.assert_allclose(probabilities[0], [1.0, 0.0, 0.0])
     np.testing.assert_allclose(probabilities[1], [1 / 3] * 3)
+
+
+def test_an_int8_prediction_does_not_depend_on_the_texts_batched_with_it(bundle_dir: Path) -> None:
+    """Dynamic quantization scales activations over the whole input tensor, padding and neighbours
+    included: batched, a text's INT8 scores (and label) would move with whatever shares its call."""
+    int8 = OnnxClassifier(bundle_dir, int8=True, threads=1)
+    long = "the app will not start after the update " * 6
+    for text in TEXTS:
+        alone = int8.predict([text])[0]
+        for company in ([long], ["x"], [long, "refund", text]):
+            assert int8.predict([text, *company], batch_size=8)[0] == alone
