@@ -67,7 +67,8 @@ class PromotionConfig(dg.Config):
 @dg.asset(
     group_name="serving",
     kinds={"onnx"},
-    code_version="3",  # 3: a champion with another label set is not scored; allow_label_change decides
+    # 4: "same training data" compares what both models were trained on, not the challenger's test data
+    code_version="4",
     pool=PROMOTION_POOL,
     description=(
         "The production bundle: $FT_ARTIFACTS_DIR/registry/production.json names the immutable "
@@ -108,6 +109,10 @@ def production_model(
             "fine_tuned_model, evaluation_report and onnx_model on the current tokenized_dataset first."
         )
     challenger = score_bundle(challenger_dir, texts, truth, config.metric)
+    # What the challenger was trained on, from its own bundle as the champion's is read below: the report's
+    # data_version is the dataset it was scored on, which may be newer (evaluation scores a model on a newer
+    # dataset of the same encoding).
+    trained_on = read_spec(challenger_dir).data_version
     # Read the champion, decide and switch as one step: no other promotion may move production between.
     with registry.exclusive():
         try:
@@ -127,7 +132,7 @@ def production_model(
             champion_labels = list(champion_spec.labels)
             label_change = label_set_change(champion_labels, challenger_labels)
             # Trained on the data the challenger was: a retrain, which must be strictly better (gate.decide).
-            same_data = champion_spec.data_version == report["data_version"]
+            same_data = champion_spec.data_version == trained_on
             if label_change is None:
                 champion = score_bundle(champion_dir, texts, truth, config.metric)
         baseline = _baseline_pair(config, report)
@@ -162,7 +167,8 @@ def production_model(
             )
         entry = {
             "model_version": onnx_model["model_version"],
-            "data_version": report["data_version"],
+            "data_version": trained_on,
+            "test_data_version": report["data_version"],
             "metric": config.metric,
             "challenger_score": challenger,
             "champion_version": champion_version,
@@ -235,7 +241,8 @@ def production_model(
             ),
             "production_version": dg.MetadataValue.text(str(production_version)),
             "bundle_path": dg.MetadataValue.path(bundle_uri or artifact_store.display(POINTER_PATH)),
-            "data_version": dg.MetadataValue.text(report["data_version"]),
+            "data_version": dg.MetadataValue.text(trained_on),
+            "test_data_version": dg.MetadataValue.text(report["data_version"]),
         },
     )
 

@@ -149,6 +149,26 @@ def test_a_retrain_of_the_champions_data_must_be_strictly_better(trained_chain):
     assert [e["action"] for e in log(chain)[entries:]] == ["reject", "reject"]
 
 
+def test_a_retrain_scored_on_newer_test_data_is_still_a_retrain(trained_chain):
+    """What decides "same training data" is what each model was trained on (its bundle.json), not the
+    dataset the challenger happened to be scored on: evaluation may score a model on a newer dataset."""
+    chain = trained_chain
+    trained_on = json.loads((Path(trained_manifest(chain)["path"]) / SPEC_FILE).read_text())["data_version"]
+    crown(chain, bundle_copy(chain, "same-data-champion", "same-data-champion"))
+    onnx, evaluation = trained_manifest(chain), trained_manifest(chain, "evaluation_report")
+    record(chain, "onnx_model", onnx)
+    record(
+        chain,
+        "evaluation_report",
+        {**evaluation, "report": {**evaluation["report"], "data_version": "newer"}},
+    )
+    outcome = gate(chain, tolerance=1.0)
+    assert (outcome["decision"], outcome["production_version"]) == ("kept champion", "same-data-champion")
+    assert "(same training data)" in outcome["reason"]
+    entry = log(chain)[-1]
+    assert (entry["data_version"], entry["test_data_version"]) == (trained_on, "newer")
+
+
 def test_a_rolled_back_model_is_not_promoted_again_unless_allowed(trained_chain):
     """After `make rollback` away from a model, the weekly retrain of unchanged data rebuilds the same
     bytes, so the same version: the gate must not undo the operator's rollback by itself."""
