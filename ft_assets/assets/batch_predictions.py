@@ -5,7 +5,7 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
-from ft_serving.predict_cli import InputError, parse_input, read_input_bytes
+from ft_serving.predict_cli import FILE_SUFFIXES, InputError, parse_input, read_input_bytes
 from ft_serving.production import POINTER_PATH, ProductionError, ProductionPointer
 from ft_serving.sync import SyncError
 from pydantic import Field
@@ -16,8 +16,6 @@ from ft_assets.promotion.registry import Registry
 from ft_resources import settings
 from ft_resources.artifact_store import ArtifactStore
 from ft_resources.classifier_resource import ClassifierResource
-
-INBOX_SUFFIXES = (".txt", ".csv", ".jsonl")
 
 
 class InboxConfig(dg.Config):
@@ -30,7 +28,7 @@ class InboxConfig(dg.Config):
 def inbox_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in INBOX_SUFFIXES)
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in FILE_SUFFIXES)
 
 
 def inbox_version(folder: Path) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from ft_serving import strict_json
 
 from ft_assets.ingest.discovery import SUPPORTED_SUFFIXES, IngestError
 
@@ -271,13 +272,12 @@ def _jsonl(lines: list[bytes], options: ReadOptions) -> Records:
             out.blank += 1
             continue
         try:
-            obj = json.loads(line, object_pairs_hook=_unique_fields)
+            obj = strict_json.loads(line)
         except json.JSONDecodeError as exc:
             out.add(number, line, None, f"malformed JSON: {exc.msg} at column {exc.colno}")
             continue
-        except _RepeatedFieldError as exc:
-            # json.loads would keep the last value: which label the writer meant is not known.
-            out.add(number, line, None, f"field {exc.field!r} appears twice in the object")
+        except strict_json.RepeatedFieldError as exc:
+            out.add(number, line, None, str(exc))
             continue
         if not isinstance(obj, dict):
             out.add(number, line, None, f"expected a JSON object, got {type(obj).__name__}")
@@ -286,21 +286,6 @@ def _jsonl(lines: list[bytes], options: ReadOptions) -> Records:
         error = f"missing field(s) {missing}" if missing else None
         out.add(number, obj.get(options.text), obj.get(options.label), error)
     return out
-
-
-class _RepeatedFieldError(ValueError):
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
-        self.field = field
-
-
-def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise _RepeatedFieldError(key)
-        obj[key] = value
-    return obj
 
 
 def _parquet(name: str, data: bytes, options: ReadOptions) -> Records:

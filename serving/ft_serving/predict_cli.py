@@ -15,9 +15,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from ft_serving import strict_json
 from ft_serving.classifier import BundleError, OnnxClassifier, Prediction
 from ft_serving.locations import production_dir
 
+# What --file (and the batch_predictions inbox) reads; a file with no suffix is read as .txt.
+FILE_SUFFIXES = (".txt", ".csv", ".jsonl")
 EXIT_OK = 0
 EXIT_BROKEN_PIPE = 1
 EXIT_USAGE = 2
@@ -93,8 +96,15 @@ def read_input_bytes(path: Path) -> bytes:
 
 def parse_input(data: bytes, path: Path) -> list[SourceText]:
     """The texts of a file's bytes, by its suffix. Takes bytes so a caller can hash what it parsed."""
-    content = decode_utf8(data, str(path))
     suffix = path.suffix.lower()
+    if suffix not in FILE_SUFFIXES and suffix != "":
+        # Read as plain lines, a .tsv's header and label column or a .json array would each be classified
+        # as text, with confident answers: refused instead.
+        raise InputError(
+            f"{path}: unsupported file type {suffix!r}: ft-predict reads .txt (or no suffix: one text per "
+            "line), .csv (a 'text' column) and .jsonl (a 'text' field per line)"
+        )
+    content = decode_utf8(data, str(path))
     if suffix == ".csv":
         return _csv_texts(content, path)
     lines = enumerate(split_lines(content), 1)
@@ -155,9 +165,11 @@ def _jsonl_text(line: str, path: Path, number: int) -> str:
         # Classified as empty text, as a blank .txt line is: one output per input line, none lost.
         return ""
     try:
-        record = json.loads(line)
+        record = strict_json.loads(line)
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: line {number} is not valid JSON ({error.msg})") from None
+    except strict_json.RepeatedFieldError as error:
+        raise InputError(f"{path}: line {number} names field {error.field!r} twice") from None
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise InputError(f"{path}: line {number} has no string 'text' field")
     return record["text"]

@@ -120,6 +120,7 @@ BAD_REQUESTS = {
     "a null among texts": (b'{"texts": [null]}', JSON, 422, "invalid_request"),
     "nested list": (b'{"texts": [["a"]]}', JSON, 422, "invalid_request"),
     "unknown field": (b'{"texts": ["a"], "int8": true}', JSON, 422, "invalid_request"),
+    "texts twice": (b'{"texts": ["a"], "texts": ["b", "c"]}', JSON, 400, "malformed_json"),
     "too many texts": (json.dumps({"texts": ["a"] * 5}).encode(), JSON, 413, "too_many_texts"),
     "declared body too large": (b"x" * 2049, JSON, 413, "body_too_large"),
     "form content type": (

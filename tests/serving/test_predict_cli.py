@@ -89,6 +89,10 @@ def test_invalid_utf8_names_file_and_line(
         ("no_text.csv", "sentence,label\nhi,a\n", "no 'text' column"),
         ("bad.jsonl", '{"text": "ok"}\n{"text": 5}\n', "line 2 has no string 'text' field"),
         ("broken.jsonl", '{"text": "ok"}\n{oops\n', "line 2 is not valid JSON"),
+        ("twice.jsonl", '{"text": "ok"}\n{"text": "a", "text": "b"}\n', "line 2 names field 'text' twice"),
+        # Read as plain lines, a TSV's header and label column would each be classified as text.
+        ("msgs.tsv", "text\tlabel\nwhere is my parcel\tshipping\n", "unsupported file type '.tsv'"),
+        ("msgs.json", '["a", "b"]', "unsupported file type '.json'"),
     ],
 )
 def test_malformed_files_exit_2(

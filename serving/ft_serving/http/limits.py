@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
+from ft_serving import strict_json
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -94,6 +96,13 @@ def parse_texts(body: bytes, limits: Limits) -> list[str]:
         raise RejectedError(
             422, "invalid_request", f'{where}: {first["msg"]} (expected {{"texts": [string, ...]}})'
         ) from None
+    if body.count(b'"texts"') > 1:
+        # pydantic keeps the last of two "texts" keys; which list the client meant is not known. (The count
+        # also matches a text that is exactly "texts"; only then is the body parsed a second time.)
+        try:
+            strict_json.loads(body)
+        except ValueError as error:  # a field twice (RepeatedFieldError), or JSON pydantic took and json not
+            raise RejectedError(400, "malformed_json", f"body is not valid JSON: {error}") from None
     if len(request.texts) > limits.max_texts:
         raise RejectedError(
             413,
