@@ -51,10 +51,9 @@ class BaseModelSource(dg.ConfigurableResource):
                 if (folder / name).is_file():
                     digest.update((folder / name).read_bytes())
             for weights in sorted(folder.glob("*.safetensors")):
-                stat = weights.stat()
-                digest.update(f"{weights.name}:{stat.st_size}".encode())
-                with weights.open("rb") as handle:
-                    digest.update(handle.read(1 << 20))
+                # Every byte: safetensors stores the embeddings first, so a prefix missed a base model
+                # whose encoder changed in place (its checkpoints were resumed under the new name).
+                digest.update(f"{weights.name}:{_file_digest(weights)}".encode())
         return digest.hexdigest()[:16]
 
     def load_tokenizer(self) -> PreTrainedTokenizerBase:
@@ -64,3 +63,17 @@ class BaseModelSource(dg.ConfigurableResource):
         if not tokenizer.is_fast:
             raise ValueError(f"base model {self.name_or_path} has no fast tokenizer ({TOKENIZER_FILE})")
         return tokenizer
+
+
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file, remembered for this process while its size, mtime and inode stay (about 0.3 s
+    for MiniLM's 90 MB, which sensors and every asset that names the base model would pay again)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if key not in _DIGESTS:
+        with path.open("rb") as handle:
+            _DIGESTS[key] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return _DIGESTS[key]
