@@ -22,6 +22,7 @@ from ft_assets.evaluation import (
     training_curves_png,
 )
 from ft_assets.evaluation.inference import predict_split
+from ft_assets.evaluation.trained_on import require_unseen, training_dataset
 from ft_assets.tokenizing.encode import label_difference
 from ft_assets.tokenizing.versioning import content_name
 from ft_resources.artifact_store import ArtifactStore
@@ -108,11 +109,11 @@ def png_md(title: str, png: bytes) -> dg.MetadataValue:
 @dg.asset(
     group_name="training",
     kinds={"pytorch", "scikitlearn"},
-    code_version="2",
+    code_version="3",  # 3: never on train texts; baseline of the model's own train split; both data versions
     description=(
         "fine_tuned_model scored on tokenized_dataset's test split: accuracy, macro and per-class "
         "precision/recall/F1, the confusion matrix, the 20 most confident errors and the training curves, "
-        "beside a TF-IDF + logistic-regression baseline fitted on the same train split and the majority "
+        "beside a TF-IDF + logistic-regression baseline fitted on the model's own train split and the majority "
         "class. Writes report.json, report.md and the plots as PNG."
     ),
 )
@@ -123,23 +124,33 @@ def evaluation_report(
     artifact_store: ArtifactStore,
 ) -> dg.Output[dict[str, Any]]:
     labels = scorable_labels(fine_tuned_model, tokenized_dataset, "evaluation_report")
-    if fine_tuned_model["tokenized_version"] != tokenized_dataset["version"]:
-        context.log.warning(
-            "the test split comes from a newer tokenized_dataset than the model was trained on; "
-            "scoring the model on the current test split (same labels, same ids)"
-        )
     splits = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
     test = splits["test"]
+    trained = training_dataset(artifact_store, fine_tuned_model, tokenized_dataset, "evaluation_report")
+    if fine_tuned_model["tokenized_version"] != tokenized_dataset["version"]:
+        require_unseen(
+            trained["train"]["text"],
+            test["text"],
+            fine_tuned_model["model_version"],
+            tokenized_dataset["version"],
+            "evaluation_report",
+        )
+        context.log.warning(
+            "the test split comes from a newer tokenized_dataset than the model was trained on; scoring the "
+            "model on the current test split (same labels, same ids, none of its train texts), beside a "
+            "TF-IDF baseline fitted on the model's own train split"
+        )
     logits = predict_split(artifact_store.local_path(fine_tuned_model["path"]), test)
     probabilities = softmax(logits)
     report = compute_report(
         test["labels"], probabilities.argmax(axis=1).tolist(), probabilities, labels, test["text"]
     )
+    # Fitted on the train split the model learned from: "the same train split", whatever is tested on.
     lexical_fit = fit_lexical_baseline(
-        splits["train"]["text"],
-        splits["train"]["labels"],
-        splits["validation"]["text"],
-        splits["validation"]["labels"],
+        trained["train"]["text"],
+        trained["train"]["labels"],
+        trained["validation"]["text"],
+        trained["validation"]["labels"],
         test["text"],
         len(labels),
     )
@@ -148,7 +159,9 @@ def evaluation_report(
     )
     lineage = {
         "model_version": fine_tuned_model["model_version"],
-        "data_version": tokenized_dataset["data_version"],
+        # What the model was trained on, as its bundle.json says; the test split may come from newer data.
+        "data_version": fine_tuned_model["data_version"],
+        "test_data_version": tokenized_dataset["data_version"],
         "base_model": fine_tuned_model["base_model"],
         "labels": {str(i): label for i, label in enumerate(labels)},
         # The length the test texts were cut to; the bundle must serve at this one (bundle.json).

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from ft_assets.assets.evaluation import scorable_labels
 from ft_assets.assets.metadata import md_table
+from ft_assets.evaluation.trained_on import dataset_path, require_unseen, training_dataset
 from ft_assets.export import (
     PARITY_TOLERANCE,
     check_parity,
@@ -44,7 +45,7 @@ def _accuracy(classifier: OnnxClassifier, texts: list[str], labels: list[str]) -
 @dg.asset(
     group_name="serving",
     kinds={"onnx", "pytorch"},
-    code_version="1",
+    code_version="2",  # 2: never scores the model on its own train texts
     description=(
         "fine_tuned_model exported to ONNX (fp32, dynamic batch and sequence axes) with bundle.json, "
         "the spec every reader uses (labels, the max_length the model was trained with, truncation "
@@ -66,6 +67,16 @@ def onnx_model(
     label_names = scorable_labels(fine_tuned_model, tokenized_dataset, "onnx_model")
     model_dir = artifact_store.local_path(fine_tuned_model["path"])
     dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
+    if fine_tuned_model["tokenized_version"] != tokenized_dataset["version"]:
+        # The fp32 and INT8 test accuracies are scored on this test split: none of it may be train texts.
+        trained = training_dataset(artifact_store, fine_tuned_model, tokenized_dataset, "onnx_model")
+        require_unseen(
+            trained["train"]["text"],
+            dataset["test"]["text"],
+            fine_tuned_model["model_version"],
+            tokenized_dataset["version"],
+            "onnx_model",
+        )
     validation_texts = dataset["validation"]["text"] or dataset["train"]["text"]
     # Named by its bytes, so a re-export that differs (another exporter, say) is a new folder and the one
     # an earlier manifest names is never rewritten: an object store cannot replace a folder in one step.
@@ -137,6 +148,9 @@ def onnx_model(
         "path": artifact_store.display(rel),
         "model_version": fine_tuned_model["model_version"],
         "data_version": fine_tuned_model["data_version"],
+        # The training data, for the gate's own check that it scores the model on none of it.
+        "tokenized_version": fine_tuned_model["tokenized_version"],
+        "dataset_path": dataset_path(fine_tuned_model),
         "max_length": spec.max_length,
         "bundle_spec": spec.to_json(),
         "parity_max_abs_diff": parity.max_abs_diff,

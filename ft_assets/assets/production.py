@@ -12,6 +12,7 @@ from ft_serving.production import POINTER_PATH, bundle_path
 from ft_serving.spec import MODEL_CARD_FILE, REPORT_FILE, REPORT_METRICS, read_spec
 from pydantic import Field
 
+from ft_assets.evaluation.trained_on import require_unseen, training_dataset
 from ft_assets.promotion.card import render_model_card
 from ft_assets.promotion.gate import (
     bundle_labels,
@@ -67,8 +68,9 @@ class PromotionConfig(dg.Config):
 @dg.asset(
     group_name="serving",
     kinds={"onnx"},
-    # 4: "same training data" compares what both models were trained on, not the challenger's test data
-    code_version="4",
+    # 4: "same training data" compares what both models were trained on; 5: never scores a challenger
+    # on its own train texts
+    code_version="5",
     pool=PROMOTION_POOL,
     description=(
         "The production bundle: $FT_ARTIFACTS_DIR/registry/production.json names the immutable "
@@ -107,6 +109,15 @@ def production_model(
             f"onnx_model {onnx_model['model_version']} predicts labels {challenger_labels}, but the test "
             f"split of tokenized_dataset {tokenized_dataset['version']} is labelled {names}; materialize "
             "fine_tuned_model, evaluation_report and onnx_model on the current tokenized_dataset first."
+        )
+    if "dataset_path" in onnx_model and onnx_model["tokenized_version"] != tokenized_dataset["version"]:
+        trained = training_dataset(artifact_store, onnx_model, tokenized_dataset, "production_model")
+        require_unseen(
+            trained["train"]["text"],
+            texts,
+            onnx_model["model_version"],
+            tokenized_dataset["version"],
+            "production_model",
         )
     challenger = score_bundle(challenger_dir, texts, truth, config.metric)
     # What the challenger was trained on, from its own bundle as the champion's is read below: the report's

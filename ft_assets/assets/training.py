@@ -94,6 +94,9 @@ def fine_tuned_model(
         "training_key": key,
         "data_version": tokenized_dataset["data_version"],
         "tokenized_version": tokenized_dataset["version"],
+        # Named so that retention keeps the model's training data while the model is kept, and evaluation
+        # on a newer dataset can fit its baseline on, and keep out of the test split, what the model saw.
+        "dataset_path": tokenized_dataset["path"],
         "base_model": tokenized_dataset["base_model"],
         "base_model_fingerprint": fingerprint,
         "label_names": tokenized_dataset["label_names"],

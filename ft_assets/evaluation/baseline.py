@@ -96,6 +96,7 @@ def score_lexical_baseline(
         accuracy=scored.accuracy,
         macro_f1=scored.macro_f1,
         c=fit.c,
+        n_train=fit.n_train,
         n_features=fit.n_features,
         fit_seconds=round(fit.fit_seconds, 3),
     )

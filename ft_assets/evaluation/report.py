@@ -18,12 +18,13 @@ class MajorityBaseline:
 
 @dataclass(frozen=True)
 class LexicalBaseline:
-    """TF-IDF + logistic regression fitted on the same train split, scored on the same test split."""
+    """TF-IDF + logistic regression fitted on the model's own train split, scored on the same test split."""
 
     name: str
     accuracy: float
     macro_f1: float
     c: float
+    n_train: int
     n_features: int
     fit_seconds: float
 

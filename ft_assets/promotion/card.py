@@ -65,7 +65,8 @@ def render_model_card(report: dict[str, Any], onnx: dict[str, Any], decision_rea
 Text classifier fine-tuned from `{report["base_model"]}` by the ft-pipeline Dagster project.
 
 - Model version: `{report["model_version"]}`
-- Data version (hash of the train/validation/test texts and labels): `{report["data_version"]}`
+- Trained on data version (hash of the train/validation/test texts and labels): `{report["data_version"]}`
+- Tested on data version: `{report.get("test_data_version", report["data_version"])}`
 - Labels (id -> label): {", ".join(f"{k}: {v}" for k, v in labels.items())}
 - Promotion: {decision_reason}
 - Fine-tuning: {_fine_tuning(report.get("fine_tuning") or {})}

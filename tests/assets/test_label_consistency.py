@@ -150,7 +150,9 @@ def test_evaluation_refuses_a_dataset_with_more_classes(
 def test_evaluation_scores_a_newer_dataset_with_the_same_labels(
     model_predicts_the_named_class: Any, tmp_path: Path
 ) -> None:
-    model = fine_tuned(CLASSES, tokenized_version="v1")
+    # The model's own dataset: its train split is what the baseline learns from and the test must avoid.
+    own = tokenized(tmp_path / "v1", "v1", CLASSES, [(f"my {c} question", c) for c in CLASSES] * 3)
+    model = {**fine_tuned(CLASSES, tokenized_version="v1"), "dataset_path": own["path"]}
     rows = [(f"another {c} question", c) for c in CLASSES] * 3
     data = tokenized(tmp_path / "v2", "v2", CLASSES, rows)
     output = evaluate(model_predicts_the_named_class, model, data, tmp_path)
