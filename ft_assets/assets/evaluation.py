@@ -113,8 +113,8 @@ def png_md(title: str, png: bytes) -> dg.MetadataValue:
     description=(
         "fine_tuned_model scored on tokenized_dataset's test split: accuracy, macro and per-class "
         "precision/recall/F1, the confusion matrix, the 20 most confident errors and the training curves, "
-        "beside a TF-IDF + logistic-regression baseline fitted on the model's own train split and the majority "
-        "class. Writes report.json, report.md and the plots as PNG."
+        "beside a TF-IDF + logistic-regression baseline fitted on the model's own train split and the "
+        "majority class. Writes report.json, report.md and the plots as PNG."
     ),
 )
 def evaluation_report(

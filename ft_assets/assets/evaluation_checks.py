@@ -11,7 +11,7 @@ BEATS_BASELINE_METRIC = "macro_f1"
     asset="evaluation_report",
     description=(
         "Warns when the fine-tuned model's test macro F1 does not exceed that of the TF-IDF + logistic "
-        "regression baseline fitted on the same train split: the model costs far more to run than the "
+        "regression baseline fitted on the model's own train split: the model costs far more to run than the "
         "bag of words it fails to beat. Warn level, so it never blocks; production_model's "
         "require_beats_baseline makes the promotion gate enforce it."
     ),
