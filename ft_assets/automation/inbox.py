@@ -13,6 +13,10 @@ from ft_resources import settings
 
 PREDICTIONS_KEY = dg.AssetKey("batch_predictions")
 PRODUCTION_KEY = dg.AssetKey("production_model")
+# Runs for one inbox and model that may fail (a store that did not answer, a pod killed) before the sensor
+# stops asking and says so; a new file or another production model is asked for afresh.
+MAX_ATTEMPTS = 3
+INBOX_TAG, MODEL_TAG = "ft/inbox_version", "ft/model_version"
 
 
 @dg.sensor(
@@ -28,22 +32,33 @@ PRODUCTION_KEY = dg.AssetKey("production_model")
 )
 def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     folder = Path(settings.inbox_dir())
-    if not inbox_files(folder):
+    scored, storage_id = materialized_data_version(context.instance, PREDICTIONS_KEY)
+    # An inbox emptied after it was scored is scored once more, empty: predictions of files that are gone
+    # must not stay the latest.
+    if not inbox_files(folder) and scored is None:
         return dg.SkipReason(f"{folder}: no inbox files")
     pointer = read_production_pointer(settings.artifacts_dir())
     if pointer is None or context.instance.get_latest_materialization_event(PRODUCTION_KEY) is None:
         return dg.SkipReason("no production model yet")
-    current = inbox_version(folder)
-    scored, storage_id = materialized_data_version(context.instance, PREDICTIONS_KEY)
+    current, model = inbox_version(folder), pointer.model_version
     # batch_predictions' data version is "<inbox hash>-<model version>"; a model version may hold "-".
-    if scored is not None and scored.split("-", 1) == [current, pointer.model_version]:
-        return dg.SkipReason(f"{folder}: inbox {current} is already scored by model {pointer.model_version}")
+    if scored is not None and scored.split("-", 1) == [current, model]:
+        return dg.SkipReason(f"{folder}: inbox {current} is already scored by model {model}")
+    # A failed run records no materialization, so the same request would carry the same run key, which the
+    # daemon drops: the attempt number goes into the key, up to MAX_ATTEMPTS.
+    failed = context.instance.get_runs_count(
+        dg.RunsFilter(
+            tags={INBOX_TAG: current, MODEL_TAG: model},
+            statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+        )
+    )
+    if failed >= MAX_ATTEMPTS:
+        return dg.SkipReason(
+            f"{folder}: scoring inbox {current} with model {model} failed {failed} times; see those runs. "
+            "A changed inbox or another production model is tried again, or materialize batch_predictions"
+        )
     return dg.RunRequest(
-        run_key=f"inbox-{current}-{pointer.model_version}@{storage_id}",
+        run_key=f"inbox-{current}-{model}@{storage_id}#{failed}",
         run_config={"ops": {"batch_predictions": {"config": {"inbox_dir": str(folder)}}}},
-        tags={
-            "ft/inbox_version": current,
-            "ft/model_version": pointer.model_version,
-            "ft/trigger": "inbox_sensor",
-        },
+        tags={INBOX_TAG: current, MODEL_TAG: model, "ft/trigger": "inbox_sensor"},
     )

@@ -5,7 +5,7 @@ from ft_serving.local_writes import write_bytes
 from ft_serving.production import POINTER_PATH, ProductionPointer, bundle_path
 
 from ft_assets.assets.batch_predictions import inbox_version
-from ft_assets.automation.inbox import inbox_sensor
+from ft_assets.automation.inbox import MAX_ATTEMPTS, inbox_sensor
 
 
 def evaluate(instance):
@@ -62,3 +62,55 @@ def test_inbox_sensor_rescores_after_a_rollback(tmp_path, monkeypatch):
         request = evaluate(instance)
         assert isinstance(request, dg.RunRequest)
         assert request.tags["ft/model_version"] == "model-1"
+
+
+def scored_setup(tmp_path, monkeypatch) -> Path:
+    """An inbox holding a.txt and production pointing at model-1."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("where is my parcel\n")
+    monkeypatch.setenv("FT_INBOX_DIR", str(inbox))
+    monkeypatch.setenv("FT_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    point_production_at(tmp_path / "artifacts", "model-1")
+    return inbox
+
+
+@dg.op
+def scoring_that_fails() -> None:
+    raise RuntimeError("the store did not answer")
+
+
+@dg.job
+def failing_scoring() -> None:
+    scoring_that_fails()
+
+
+def test_a_failed_scoring_is_retried_then_reported(tmp_path, monkeypatch):
+    """A failed batch_predictions run records no materialization: the same request again would have the
+    same run key, which the daemon drops, and the inbox would stay unscored until a file changed."""
+    inbox = scored_setup(tmp_path, monkeypatch)
+    with dg.instance_for_test() as instance:
+        report(instance, "production_model")
+        keys = []
+        for _ in range(MAX_ATTEMPTS):
+            request = evaluate(instance)
+            assert isinstance(request, dg.RunRequest) and request.run_key not in keys
+            keys.append(request.run_key)
+            failing_scoring.execute_in_process(instance=instance, tags=request.tags, raise_on_error=False)
+        skipped = evaluate(instance)
+        assert isinstance(skipped, dg.SkipReason)
+        assert f"failed {MAX_ATTEMPTS} times" in skipped.skip_message
+        (inbox / "b.txt").write_text("my card was charged twice\n")  # another inbox: tried afresh
+        assert isinstance(evaluate(instance), dg.RunRequest)
+
+
+def test_an_emptied_inbox_is_scored_empty(tmp_path, monkeypatch):
+    """Predictions of files that are gone must not stay the latest batch_predictions."""
+    inbox = scored_setup(tmp_path, monkeypatch)
+    with dg.instance_for_test() as instance:
+        report(instance, "production_model")
+        report(instance, "batch_predictions", f"{inbox_version(inbox)}-model-1")
+        (inbox / "a.txt").unlink()
+        assert isinstance(evaluate(instance), dg.RunRequest)
+        report(instance, "batch_predictions", f"{inbox_version(inbox)}-model-1")
+        assert "already scored" in evaluate(instance).skip_message
