@@ -69,7 +69,7 @@ class PromotionConfig(dg.Config):
     group_name="serving",
     kinds={"onnx"},
     # 4: "same training data" compares what both models were trained on; 5: never scores a challenger
-    # on its own train texts
+    # on its own train texts, and its data version is the production model's
     code_version="5",
     pool=PROMOTION_POOL,
     description=(
@@ -230,6 +230,9 @@ def production_model(
             "production_version": production_version,
             "path": bundle_uri,
         },
+        # The model production serves: a rejected challenger leaves it, so what is downstream
+        # (batch_predictions) does not re-run for it; derived, it would change with every challenger judged.
+        data_version=dg.DataVersion(production_version or "none"),
         metadata={
             "decision": dg.MetadataValue.text(outcome),
             "reason": dg.MetadataValue.text(decision.reason),

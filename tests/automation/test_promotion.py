@@ -69,7 +69,11 @@ def record(chain, key: str, manifest: dict) -> None:
     path = chain.artifacts / "crafted" / f"{key}-{uuid.uuid4().hex[:8]}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest))
-    chain.instance.report_runless_asset_event(dg.AssetMaterialization(key, metadata={"path": str(path)}))
+    # Named by content, as onnx_model and evaluation_report name theirs: every challenger is new data.
+    tags = {"dagster/data_version": path.stem}
+    chain.instance.report_runless_asset_event(
+        dg.AssetMaterialization(key, metadata={"path": str(path)}, tags=tags)
+    )
 
 
 def gate(chain, **config: object) -> dict:
@@ -167,6 +171,22 @@ def test_a_retrain_scored_on_newer_test_data_is_still_a_retrain(trained_chain):
     assert "(same training data)" in outcome["reason"]
     entry = log(chain)[-1]
     assert (entry["data_version"], entry["test_data_version"]) == (trained_on, "newer")
+
+
+def test_a_kept_champion_keeps_the_data_version_of_production(trained_chain):
+    """What is downstream of production_model (batch_predictions) re-runs when production changes, not
+    whenever a challenger was judged: a rejected one leaves the data version as it was."""
+    chain = trained_chain
+    crown(chain, bundle_copy(chain, "champion", "steady-champion", data_version="older"))
+    versions = []
+    for name in ("worse-1", "worse-2"):
+        challenge_with(chain, bundle_copy(chain, name, name, rotate_labels=True), name)
+        run = gate_run(chain)
+        assert run.success
+        [event] = run.asset_materializations_for_node("production_model")
+        assert event.metadata["decision"].value == "kept champion"
+        versions.append(event.tags["dagster/data_version"])
+    assert versions == ["steady-champion", "steady-champion"]
 
 
 def test_a_rolled_back_model_is_not_promoted_again_unless_allowed(trained_chain):
