@@ -68,18 +68,9 @@ def graph(tmp_path: Path, tiny_model_dir: Path) -> Any:
         yield graph
 
 
-def test_a_model_is_not_scored_on_texts_it_was_trained_on(graph):
-    """Another split salt moves train rows into test: scoring there would measure memory."""
-    assert graph.materialize(DATA, dataset_splits={"salt": "reshuffled"}).success
-    for asset in SCORED:
-        result = graph.materialize([asset])
-        assert not result.success
-        [failure] = result.get_step_failure_events()
-        message = failure.step_failure_data.error.message
-        assert "test texts" in message and "fine_tuned_model" in message and "trained on" in message, message
-
-
-def test_new_rows_are_scored_beside_a_baseline_of_the_models_own_train_split(graph):
+def test_new_rows_are_scored_but_never_the_models_own_train_texts(graph):
+    """One graph for both (each build trains a model): new rows are scored beside a baseline of the model's
+    own train split; a re-salted split that puts its train texts in test is refused."""
     trained = graph.latest("fine_tuned_model")
     own = load_from_disk(graph.latest("tokenized_dataset")["path"])
     write_csv(graph.data / "batch2.csv", make_rows(20, seed=2, prefix="b2 "))
@@ -103,3 +94,12 @@ def test_new_rows_are_scored_beside_a_baseline_of_the_models_own_train_split(gra
     baseline = score_lexical_baseline(expected, test["labels"], labels, test["text"])
     assert report["lexical_baseline"]["macro_f1"] == pytest.approx(baseline.macro_f1)
     assert report["lexical_baseline"]["n_train"] == len(own["train"])
+
+    # Then another split salt moves the model's train rows into test: scoring there would measure memory.
+    assert graph.materialize(DATA, dataset_splits={"salt": "reshuffled"}).success
+    for asset in SCORED:
+        result = graph.materialize([asset])
+        assert not result.success
+        [failure] = result.get_step_failure_events()
+        message = failure.step_failure_data.error.message
+        assert "test texts" in message and "fine_tuned_model" in message and "trained on" in message, message
