@@ -25,8 +25,9 @@ import pandas as pd
 import regex
 
 # Unicode's Default_Ignorable_Code_Point: zero-width space and joiners, soft hyphen, byte-order mark, bidi
-# marks, variation selectors, tag characters. They render as nothing (a BERT tokenizer drops all but the
-# Hangul fillers), so a copy of a text sprinkled with them is the same text to a reader and to the model.
+# marks, variation selectors, tag characters. They render as nothing (an uncased BERT tokenizer, as
+# MiniLM's, drops all but the Hangul fillers), so a copy of a text sprinkled with them is the same text
+# to a reader and to the model.
 # All are outside ASCII: an ASCII text's key does not depend on them.
 INVISIBLE = regex.compile(r"\p{Default_Ignorable_Code_Point}+")
 
