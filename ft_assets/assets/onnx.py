@@ -13,7 +13,7 @@ from pydantic import Field
 
 from ft_assets.assets.evaluation import scorable_labels
 from ft_assets.assets.metadata import md_table
-from ft_assets.evaluation.trained_on import dataset_path, require_unseen, training_dataset
+from ft_assets.evaluation.trained_on import dataset_path, trained_splits
 from ft_assets.export import (
     PARITY_TOLERANCE,
     check_parity,
@@ -67,16 +67,8 @@ def onnx_model(
     label_names = scorable_labels(fine_tuned_model, tokenized_dataset, "onnx_model")
     model_dir = artifact_store.local_path(fine_tuned_model["path"])
     dataset = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
-    if fine_tuned_model["tokenized_version"] != tokenized_dataset["version"]:
-        # The fp32 and INT8 test accuracies are scored on this test split: none of it may be train texts.
-        trained = training_dataset(artifact_store, fine_tuned_model, tokenized_dataset, "onnx_model")
-        require_unseen(
-            trained["train"]["text"],
-            dataset["test"]["text"],
-            fine_tuned_model["model_version"],
-            tokenized_dataset["version"],
-            "onnx_model",
-        )
+    # The fp32 and INT8 test accuracies are scored on this test split: none of it may be train texts.
+    trained_splits(artifact_store, fine_tuned_model, tokenized_dataset, dataset, "onnx_model")
     validation_texts = dataset["validation"]["text"] or dataset["train"]["text"]
     # Named by its bytes, so a re-export that differs (another exporter, say) is a new folder and the one
     # an earlier manifest names is never rewritten: an object store cannot replace a folder in one step.

@@ -12,7 +12,7 @@ from ft_serving.production import POINTER_PATH, bundle_path
 from ft_serving.spec import MODEL_CARD_FILE, REPORT_FILE, REPORT_METRICS, read_spec
 from pydantic import Field
 
-from ft_assets.evaluation.trained_on import require_unseen, training_dataset
+from ft_assets.evaluation.trained_on import trained_splits
 from ft_assets.promotion.card import render_model_card
 from ft_assets.promotion.gate import (
     bundle_labels,
@@ -98,7 +98,8 @@ def production_model(
             f"{report['model_version']}; materialize evaluation_report and onnx_model together first."
         )
     registry = Registry(artifact_store)
-    test = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))["test"]
+    splits = load_from_disk(str(artifact_store.local_path(tokenized_dataset["path"])))
+    test = splits["test"]
     names = tokenized_dataset["label_names"]
     texts, truth = test["text"], [names[i] for i in test["labels"]]
     challenger_dir = artifact_store.local_path(onnx_model["path"])
@@ -110,15 +111,8 @@ def production_model(
             f"split of tokenized_dataset {tokenized_dataset['version']} is labelled {names}; materialize "
             "fine_tuned_model, evaluation_report and onnx_model on the current tokenized_dataset first."
         )
-    if "dataset_path" in onnx_model and onnx_model["tokenized_version"] != tokenized_dataset["version"]:
-        trained = training_dataset(artifact_store, onnx_model, tokenized_dataset, "production_model")
-        require_unseen(
-            trained["train"]["text"],
-            texts,
-            onnx_model["model_version"],
-            tokenized_dataset["version"],
-            "production_model",
-        )
+    if "dataset_path" in onnx_model:  # onnx manifests name the training data since this check exists
+        trained_splits(artifact_store, onnx_model, tokenized_dataset, splits, "production_model")
     challenger = score_bundle(challenger_dir, texts, truth, config.metric)
     # What the challenger was trained on, from its own bundle as the champion's is read below: the report's
     # data_version is the dataset it was scored on, which may be newer (evaluation scores a model on a newer

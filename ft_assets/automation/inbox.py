@@ -8,7 +8,7 @@ import dagster as dg
 from ft_serving.production import read_production_pointer
 
 from ft_assets.assets.batch_predictions import inbox_files, inbox_version
-from ft_assets.automation.sensors import materialized_data_version
+from ft_assets.automation.sensors import TRIGGER_TAG, materialized_data_version
 from ft_resources import settings
 
 PREDICTIONS_KEY = dg.AssetKey("batch_predictions")
@@ -60,5 +60,5 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.Skip
     return dg.RunRequest(
         run_key=f"inbox-{current}-{model}@{storage_id}#{failed}",
         run_config={"ops": {"batch_predictions": {"config": {"inbox_dir": str(folder)}}}},
-        tags={INBOX_TAG: current, MODEL_TAG: model, "ft/trigger": "inbox_sensor"},
+        tags={INBOX_TAG: current, MODEL_TAG: model, TRIGGER_TAG: "inbox_sensor"},
     )

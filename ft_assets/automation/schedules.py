@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from ft_assets.automation.sensors import recorded_read_settings
+from ft_assets.automation.sensors import TRIGGER_TAG, recorded_read_settings
 
 RETRAIN_CRON_ENV = "FT_RETRAIN_CRON"
 DEFAULT_RETRAIN_CRON = "0 3 * * 1"  # Mondays 03:00 UTC
@@ -30,7 +30,7 @@ def build_retrain_schedule(cron: str | None = None) -> dg.ScheduleDefinition:
         target=dg.define_asset_job(
             "retrain_job",
             selection=dg.AssetSelection.assets("raw_examples").downstream(),
-            tags={"ft/trigger": "retrain_schedule"},
+            tags={TRIGGER_TAG: "retrain_schedule"},
             description="raw_examples and everything downstream of it, in one run.",
         ),
         run_config_fn=_run_config,

@@ -15,6 +15,7 @@ from ft_resources import settings
 RAW_KEY = dg.AssetKey("raw_examples")
 # Where Dagster records the data version of a materialization (DataVersion returned by raw_examples).
 DATA_VERSION_TAG = "dagster/data_version"
+TRIGGER_TAG = "ft/trigger"  # which sensor or schedule asked for a run
 
 
 def materialized_data_version(instance: dg.DagsterInstance, key: dg.AssetKey) -> tuple[str | None, int]:
@@ -94,7 +95,7 @@ def new_data_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.S
         # so a version whose run is still queued, running or failed is not requested again.
         run_key=f"{current}@{storage_id}",
         run_config={"ops": {"raw_examples": {"config": config}}},
-        tags={"ft/data_version": current, "ft/trigger": "new_data_sensor"},
+        tags={"ft/data_version": current, TRIGGER_TAG: "new_data_sensor"},
     )
 
 

@@ -20,18 +20,20 @@ from ft_resources.artifact_store import ArtifactStore
 EXAMPLES = 3
 
 
-def training_dataset(
-    store: ArtifactStore, fine_tuned_model: dict[str, Any], tokenized_dataset: dict[str, Any], asset: str
+def trained_splits(
+    store: ArtifactStore,
+    fine_tuned_model: dict[str, Any],
+    tokenized_dataset: dict[str, Any],
+    current: DatasetDict,
+    asset: str,
 ) -> DatasetDict:
-    """The tokenized splits the model was trained on: the current ones, or its own, read from the store."""
+    """The splits the model was trained on (``current``, the loaded tokenized_dataset, when it is that one),
+    once the current test split is known to hold none of their train texts."""
     version = fine_tuned_model["tokenized_version"]
-    path = (
-        tokenized_dataset["path"]
-        if version == tokenized_dataset["version"]
-        else dataset_path(fine_tuned_model)
-    )
+    if version == tokenized_dataset["version"]:
+        return current
     try:
-        return load_from_disk(str(store.local_path(path)))
+        trained = load_from_disk(str(store.local_path(dataset_path(fine_tuned_model))))
     except FileNotFoundError:
         raise dg.Failure(
             description=(
@@ -41,6 +43,10 @@ def training_dataset(
                 f"{tokenized_dataset['version']} first."
             )
         ) from None
+    _require_unseen(
+        trained["train"]["text"], current["test"]["text"], fine_tuned_model, tokenized_dataset, asset
+    )
+    return trained
 
 
 def dataset_path(fine_tuned_model: dict[str, Any]) -> str:
@@ -50,8 +56,12 @@ def dataset_path(fine_tuned_model: dict[str, Any]) -> str:
     )
 
 
-def require_unseen(
-    train_texts: list[str], test_texts: list[str], model_version: str, tokenized_version: str, asset: str
+def _require_unseen(
+    train_texts: list[str],
+    test_texts: list[str],
+    fine_tuned_model: dict[str, Any],
+    tokenized_dataset: dict[str, Any],
+    asset: str,
 ) -> None:
     """Refuse a test split that holds texts (by the split's own text key) the model was trained on."""
     seen = {text_key(text) for text in train_texts}
@@ -61,9 +71,10 @@ def require_unseen(
         raise dg.Failure(
             description=(
                 f"{asset}: {len(hits)} of {len(test_texts)} test texts of tokenized_dataset "
-                f"{tokenized_version} are texts fine_tuned_model {model_version} was trained on ({shown}): "
-                "the splits changed "
-                "since it was trained (another split salt or fractions), and its score there would measure "
-                "memory. Materialize fine_tuned_model on the current tokenized_dataset first."
+                f"{tokenized_dataset['version']} are texts fine_tuned_model "
+                f"{fine_tuned_model['model_version']} was trained on ({shown}): the splits changed since it "
+                "was trained (another split salt or "
+                "fractions), and its score there would measure memory. Materialize fine_tuned_model on the "
+                "current tokenized_dataset first."
             )
         )

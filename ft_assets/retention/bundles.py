@@ -32,12 +32,11 @@ class BundleSort:
     entries: list[StoredEntry]
 
 
-def sort_bundles(registry: Registry, keep: int) -> BundleSort:
+def sort_bundles(registry: Registry, keep: int, production: str | None) -> BundleSort:
     listed = [e for e in registry.store.entries(REGISTRY_DIR) if e.rel not in _NOT_BUNDLES]
     switched = [e["model_version"] for e in registry.entries() if e["action"] in SWITCHES]
-    pointer = registry.pointer()
     recent = list(dict.fromkeys(reversed(switched)))[:keep]
-    kept_versions = {*recent, *([pointer.model_version] if pointer is not None else [])}
+    kept_versions = {*recent, *([production] if production is not None else [])}
     sort = BundleSort(kept=[], superseded={}, unknown=[], entries=listed)
     for entry in listed:
         version = entry.rel.rpartition("/")[2]

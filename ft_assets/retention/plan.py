@@ -110,7 +110,7 @@ def plan_retention(
     registry = Registry(store)
     pointer = registry.pointer()
     production = pointer.model_version if pointer is not None else None
-    bundles = sort_bundles(registry, keep)
+    bundles = sort_bundles(registry, keep, production)
     plan = RetentionPlan(started=started, kept=[], delete=[], too_recent=[], unknown=[])
 
     def too_recent(entry: StoredEntry) -> bool:
