@@ -125,8 +125,7 @@ class ArtifactStore(dg.ConfigurableResource):
         uri = self.uri(rel)
         fs, prefix = fsspec.core.url_to_fs(uri)
         fs.invalidate_cache(prefix)
-        names = [_relative(remote, prefix) for remote in fs.find(prefix)]
-        self._write_marker(uri, _COMPLETE, names)
+        self._write_marker(uri, _COMPLETE, _held_files(fs, prefix, uri))
 
     def listdir(self, rel: str) -> list[str]:
         """Names directly under ``rel`` (empty when it does not exist), sorted."""
@@ -382,11 +381,10 @@ class ArtifactStore(dg.ConfigurableResource):
         """Fetch the folder at ``uri``: the files ``names`` lists, or all it holds (no marker)."""
         fs, prefix = fsspec.core.url_to_fs(uri)
         prefix = prefix.rstrip("/")
-        remotes = [f"{prefix}/{name}" for name in names] if names is not None else fs.find(prefix)
-        for remote in remotes:
-            local = folder / _relative(remote, prefix)
+        for name in names if names is not None else _held_files(fs, prefix, uri):
+            local = folder / name
             local.parent.mkdir(parents=True, exist_ok=True)
-            fs.get_file(remote, str(local))
+            fs.get_file(f"{prefix}/{name}", str(local))
 
     def _read_marker(self, uri: str) -> dict[str, Any] | None:
         """The marker of the remote folder at ``uri``: None when it has none."""
@@ -419,6 +417,20 @@ def _is_marker(name: str) -> bool:
 
 def _relative(remote: str, prefix: str) -> str:
     return str(remote).removeprefix(prefix.rstrip("/")).lstrip("/")
+
+
+def _held_files(fs: fsspec.AbstractFileSystem, prefix: str, uri: str) -> list[str]:
+    """The names of the objects under ``prefix``, relative to it. Object keys are arbitrary strings, so a
+    name that would leave the folder ('..' segments, say) is refused: joined to a local folder it would
+    write anywhere on this machine."""
+    names = [_relative(remote, prefix) for remote in fs.find(prefix)]
+    for name in names:
+        if not _inside(name):
+            raise IncompleteFolderError(
+                f"{mask_credentials(uri)} holds an object whose name leaves the folder ({name!r}); "
+                "remove that object, or write the folder again"
+            )
+    return names
 
 
 def _listed_files(marker: dict[str, Any], uri: str) -> list[str]:

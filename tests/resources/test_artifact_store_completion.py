@@ -181,6 +181,22 @@ def test_a_folder_uploaded_before_the_marker_existed_still_reads(remote):
     assert stored(remote, "ds/old") == FILES
 
 
+def test_an_unmarked_folder_with_a_key_climbing_out_of_it_is_refused_and_writes_nothing_outside(
+    remote, tmp_path
+):
+    """Object keys are arbitrary strings: one holding '..' must not steer a download out of the cache."""
+    target = tmp_path / "outside.txt"
+    write_legacy(remote, "ds/old", {"a.bin": b"first"})
+    climb = "../" * 12 + str(target).lstrip("/")
+    remote._fs.pipe_file(remote.uri("ds/old") + "/" + climb, b"planted")
+    with pytest.raises(IncompleteFolderError, match="ds/old holds an object whose name leaves the folder"):
+        remote.local_path("ds/old")
+    with pytest.raises(IncompleteFolderError, match="leaves the folder"):
+        remote.mark_complete("ds/old")
+    assert not target.exists()
+    assert remote.folder_state("ds/old") is FolderState.UNMARKED
+
+
 def test_a_promotion_cut_off_mid_archive_archives_the_whole_bundle_on_retry(remote, tmp_path):
     registry = Registry(remote)
     bundle = fake_bundle(tmp_path / "b1", "v1")
