@@ -75,16 +75,8 @@ def validate_raw_examples(
         }
         for r in outcome.reports
     ]
-    yield dg.Output(
-        valid,
-        output_name="validated_examples",
-        metadata={
-            "row_count": dg.MetadataValue.int(len(valid)),
-            "class_balance": counts_md(outcome.class_counts),
-            "allowed_labels": dg.MetadataValue.json(list(outcome.allowed_labels)),
-            "expectations": md_table(results, ["rule", "severity", "success", "unexpected", "checked"]),
-        },
-    )
+    # Quarantine first: a run killed between the two outputs then keeps its rejected rows (raw_examples
+    # still holds the valid ones), where the other order would lose them until the raw data changed.
     yield dg.Output(
         quarantined,
         output_name="quarantined_examples",
@@ -94,6 +86,16 @@ def validate_raw_examples(
             "sample": md_table(
                 quarantined.head(20).to_dict("records"), ["source_file", "source_line", "reason"]
             ),
+        },
+    )
+    yield dg.Output(
+        valid,
+        output_name="validated_examples",
+        metadata={
+            "row_count": dg.MetadataValue.int(len(valid)),
+            "class_balance": counts_md(outcome.class_counts),
+            "allowed_labels": dg.MetadataValue.json(list(outcome.allowed_labels)),
+            "expectations": md_table(results, ["rule", "severity", "success", "unexpected", "checked"]),
         },
     )
     yield from (_check(report) for report in outcome.reports)
