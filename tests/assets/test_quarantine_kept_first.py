@@ -41,7 +41,9 @@ def test_the_rejected_rows_of_a_run_killed_between_its_two_outputs_are_kept(
     (data_dir / "batch3.csv").write_text('text,label\n"",billing\n"a text with no label",\n')
     DiesAfterFirstValidationOutput.stored.clear()
     killing = {**resources, "io_manager": DiesAfterFirstValidationOutput(store=store)}
-    result = dg.materialize(assets, instance=instance, resources=killing, run_config=config, raise_on_error=False)
+    result = dg.materialize(
+        assets, instance=instance, resources=killing, run_config=config, raise_on_error=False
+    )
     assert not result.success and len(DiesAfterFirstValidationOutput.stored) == 1
 
     event = instance.get_latest_materialization_event(dg.AssetKey("quarantined_examples"))
