@@ -199,19 +199,20 @@ class ArtifactStore(dg.ConfigurableResource):
             )
         return found
 
-    def remove(self, rel: str, *, unused: Callable[[], bool] | None = None) -> bool:
+    def remove(self, rel: str, *, claim: Callable[[], bool] | None = None) -> bool:
         """Delete the file or folder at ``rel`` so that no reader takes a part of it for the whole.
 
         Locally it is renamed aside in one step, then deleted. On an object store a folder's marker first
         says "deleting", which readers refuse as incomplete, then its objects go, the marker last.
-        ``unused`` is asked once readers already refuse the folder and before anything is gone: when it
-        says False the folder is left whole (marked complete again) and False is returned. A writer that
-        checks the folder after recording its use (as a registry switch does) and this check cannot both
-        miss each other, with no lock on the store.
+        ``claim`` is asked once readers already refuse the folder and before anything is gone: when it
+        says False the folder is left whole (marked complete again) and False is returned; when True it
+        has recorded the deletion where it needs to, so a remover killed part-way leaves it on record. A
+        writer that checks the folder after recording its use (as a registry switch does) and this check
+        cannot both miss each other, with no lock on the store.
         """
         uri = self.uri(rel)
         if self.is_local:
-            if unused is not None and not unused():
+            if claim is not None and not claim():
                 return False
             local_writes.remove(Path(uri))
             return True
@@ -219,13 +220,13 @@ class ArtifactStore(dg.ConfigurableResource):
         fs.invalidate_cache(path)
         if fs.isdir(path) or self._read_marker(uri) is not None:
             self._write_marker(uri, _DELETING)
-            if unused is not None and not unused():
+            if claim is not None and not claim():
                 self.mark_complete(rel)
                 return False
             if fs.exists(path):
                 fs.rm(path, recursive=True)
             fs.rm_file(fsspec.core.url_to_fs(_marker_uri(uri))[1])
-        elif unused is not None and not unused():
+        elif claim is not None and not claim():
             return False
         elif fs.exists(path):
             fs.rm_file(path)

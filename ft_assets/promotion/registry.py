@@ -230,15 +230,18 @@ class Registry:
         """Delete ``version``'s archived bundle and log it; False (nothing deleted) while production uses
         it, including when a switch to it lands while the deletion is under way."""
 
-        def unused() -> bool:
+        def claim() -> bool:
             pointer = self.pointer()
-            return pointer is None or pointer.model_version != version
+            if pointer is not None and pointer.model_version == version:
+                return False
+            # Logged before anything is deleted: a retention killed part-way leaves a version the log
+            # calls pruned (rollback refuses it, a new promotion archives it afresh, the next retention
+            # deletes what is left), never a bundle gone without a record.
+            self._append({"model_version": version, "action": PRUNE, "reason": reason})
+            return True
 
         with self.exclusive():
-            if not self.store.remove(bundle_path(version), unused=unused):
-                return False
-            self._append({"model_version": version, "action": PRUNE, "reason": reason})
-        return True
+            return self.store.remove(bundle_path(version), claim=claim)
 
     def rolled_back_from(self, version: str) -> dict[str, Any] | None:
         """The rollback entry that last switched production away from ``version``, unless the version

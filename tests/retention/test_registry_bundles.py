@@ -137,3 +137,28 @@ def test_a_rollback_whose_bundle_is_deleted_after_its_checks_is_refused(
         registry.rollback("v1")
     assert read_production_pointer(registry.store.root).model_version == "v2"
     assert [e["action"] for e in registry.entries()] == ["promote", "promote", "prune"]
+
+
+def test_a_deletion_killed_before_it_returns_is_logged_and_the_version_can_be_promoted_again(
+    registry, tmp_path, monkeypatch
+):
+    """The log records a prune before anything is deleted: a retention killed part-way leaves a version
+    the log calls pruned, never a bundle gone unrecorded (which rollback called damaged, and which made
+    every later promotion of that version fail against the checksums logged for the deleted copy)."""
+    promote(registry, tmp_path, "v1", "v2")
+    remove = ArtifactStore.remove
+
+    def killed_after_deleting(self, rel, **kwargs):
+        remove(self, rel, **kwargs)
+        raise KeyboardInterrupt("retention killed")
+
+    monkeypatch.setattr(ArtifactStore, "remove", killed_after_deleting)
+    with pytest.raises(KeyboardInterrupt):
+        registry.delete_bundle("v1", "the test's retention")
+    monkeypatch.undo()
+    assert state(registry, "v1") is FolderState.ABSENT
+    assert [e["action"] for e in registry.entries()] == ["promote", "promote", "prune"]
+    with pytest.raises(ValueError, match="model version v1 was deleted by retention"):
+        registry.rollback("v1")
+    registry.publish(fake_bundle(tmp_path / "again", "v1", size=8192), {"model_version": "v1"})
+    assert registry.champion()[0].model_version == "v1"
