@@ -3,8 +3,9 @@ torchrun, or in a Kubernetes pod.
 
 It imports the training code and dagster_pipes only, never the Definitions, so it runs wherever the
 training code is installed. Every torchrun rank trains; rank 0 alone talks to Dagster (progress lines,
-the outcome, the materialization metadata). Each rank ends with a barrier and destroys its process group,
-or torchrun would tear rank 0 down as soon as another rank exits.
+the outcome, the materialization metadata). Each rank that succeeds ends with a barrier and destroys its
+process group, or torchrun would tear rank 0 down as soon as another rank exits; a rank that fails exits
+at once with its error.
 
     python -m ft_assets.training.entrypoint --job '<TrainJob JSON>' [--outcome outcome.json]
 """
@@ -61,18 +62,19 @@ def run(
         if reporting
         else nullcontext()
     )
-    try:
-        with session as pipes:
-            log = _logger(pipes)
-            outcome = _train(job, log, callbacks)
-            if pipes is not None:
-                pipes.report_custom_message({"type": OUTCOME_MESSAGE, **outcome_message(outcome)})
-                pipes.report_asset_materialization(metadata=materialization_metadata(outcome, job))
-            return outcome
-    finally:
-        if dist.is_available() and dist.is_initialized():
-            dist.barrier()
-            dist.destroy_process_group()
+    with session as pipes:
+        log = _logger(pipes)
+        # On an error no barrier: the other ranks wait in a gradient all-reduce that this rank will never
+        # join, so a barrier here would hang every rank until the process group's timeout (30 minutes).
+        # The rank exits with its error instead, and torchrun stops the others and fails the job.
+        outcome = _train(job, log, callbacks)
+        if pipes is not None:
+            pipes.report_custom_message({"type": OUTCOME_MESSAGE, **outcome_message(outcome)})
+            pipes.report_asset_materialization(metadata=materialization_metadata(outcome, job))
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+    return outcome
 
 
 def _train(job: TrainJob, log: Callable[[str], None], callbacks: Sequence[TrainerCallback]) -> TrainOutcome:
