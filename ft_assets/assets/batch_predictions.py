@@ -11,7 +11,7 @@ from ft_serving.sync import SyncError
 from pydantic import Field
 
 from ft_assets.assets.metadata import class_counts, counts_md
-from ft_assets.ingest.discovery import data_version, digest
+from ft_assets.ingest.discovery import Folder, data_version, digest, scan
 from ft_assets.promotion.registry import Registry
 from ft_resources import settings
 from ft_resources.artifact_store import ArtifactStore
@@ -25,17 +25,15 @@ class InboxConfig(dg.Config):
     )
 
 
-def inbox_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in FILE_SUFFIXES)
+def inbox_scan(folder: Path) -> Folder:
+    """The inbox's files, by the data folder's rules: a link leading out of the inbox is refused, and
+    what is not read is listed with the reason (a missing inbox holds no files)."""
+    return scan(folder, FILE_SUFFIXES, kind="inbox")
 
 
 def inbox_version(folder: Path) -> str:
     """The version of the inbox as it is now: what the sensor compares with the last scored version."""
-    return data_version(
-        {path.relative_to(folder).as_posix(): digest(path.read_bytes()) for path in inbox_files(folder)}
-    )
+    return data_version({file.name: digest(file.path.read_bytes()) for file in inbox_scan(folder).files})
 
 
 def verified_production_bundle(
@@ -71,7 +69,8 @@ def verified_production_bundle(
     group_name="serving",
     kinds={"onnx", "parquet"},
     # 3: the bundle is the one registry/production.json names when the run starts (rollbacks included)
-    code_version="3",
+    # 4: the inbox is read by the data folder's rules: links out of it refused, skipped files listed
+    code_version="4",
     description=(
         "Every text in the inbox folder (FT_INBOX_DIR, default data/inbox) scored by the production bundle "
         "that registry/production.json names when the run starts (so a `make rollback` is honoured), "
@@ -90,15 +89,18 @@ def batch_predictions(
     folder = Path(config.inbox_dir or settings.inbox_dir())
     rows: list[dict[str, Any]] = []
     scored: dict[str, str] = {}
+    found = inbox_scan(folder)
+    for skip in found.skipped:
+        context.log.warning(f"inbox: {skip}")
     try:
-        for path in inbox_files(folder):
+        for file in found.files:
             # Each file is read once: the rows and the data version come from the same bytes, so a file
             # rewritten while the model runs cannot be recorded under a version it was not scored at.
-            source, data = path.relative_to(folder).as_posix(), read_input_bytes(path)
-            scored[source] = digest(data)
+            data = read_input_bytes(file.path)
+            scored[file.name] = digest(data)
             rows += [
-                {"source_file": source, "source_line": item.line, "text": item.text}
-                for item in parse_input(data, path)
+                {"source_file": file.name, "source_line": item.line, "text": item.text}
+                for item in parse_input(data, file.path)
             ]
     except InputError as exc:
         raise dg.Failure(description=str(exc)) from exc
@@ -133,6 +135,7 @@ def batch_predictions(
         metadata={
             "row_count": dg.MetadataValue.int(len(frame)),
             "files": dg.MetadataValue.int(frame["source_file"].nunique()),
+            "skipped_files": dg.MetadataValue.md("\n".join(f"- {skip}" for skip in found.skipped) or "none"),
             "predicted_labels": counts_md(class_counts(frame))
             if len(frame)
             else dg.MetadataValue.md("inbox empty"),

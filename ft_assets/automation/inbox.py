@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from ft_serving.production import read_production_pointer
 
-from ft_assets.assets.batch_predictions import inbox_files, inbox_version
+from ft_assets.assets.batch_predictions import inbox_scan, inbox_version
 from ft_assets.automation.sensors import TRIGGER_TAG, materialized_data_version
 from ft_resources import settings
 
@@ -35,7 +35,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.Skip
     scored, storage_id = materialized_data_version(context.instance, PREDICTIONS_KEY)
     # An inbox emptied after it was scored is scored once more, empty: predictions of files that are gone
     # must not stay the latest.
-    if not inbox_files(folder) and scored is None:
+    if not inbox_scan(folder).files and scored is None:
         return dg.SkipReason(f"{folder}: no inbox files")
     pointer = read_production_pointer(settings.artifacts_dir())
     if pointer is None or context.instance.get_latest_materialization_event(PRODUCTION_KEY) is None:

@@ -49,11 +49,17 @@ class Folder:
     skipped: tuple[Skipped, ...]
 
 
-def scan(root: Path) -> Folder:
-    """Every supported file under `root`, never one outside it: links are resolved and refused when
-    they lead out of the folder. Whatever is not read is listed in `skipped` with the reason; a folder
-    with nothing to read is an error that lists them."""
+def scan(
+    root: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES, *, kind: str = "data folder"
+) -> Folder:
+    """Every file under `root` with one of ``suffixes``, never one outside it: links are resolved and
+    refused when they lead out of the folder. Whatever is not read is listed in `skipped` with the
+    reason. For the data folder (the default ``kind``) a folder with nothing to read is an error that
+    lists them; another kind of folder may be empty or missing."""
+    data = kind == "data folder"
     if not root.is_dir():
+        if not data:
+            return Folder(root, (), ())
         raise IngestError(f"{root}: data folder does not exist (set FT_DATA_DIR)")
     base = root.resolve()
     files: list[DataFile] = []
@@ -73,7 +79,7 @@ def scan(root: Path) -> Folder:
             path = here / name
             relative = path.relative_to(root).as_posix()
             target = path.resolve()
-            reason = _refusal(path, target, base)
+            reason = _refusal(path, target, base, suffixes, kind)
             if reason is None and target in targets:
                 reason = f"the same file as {targets[target]}"
             if reason is not None:
@@ -81,20 +87,20 @@ def scan(root: Path) -> Folder:
                 continue
             targets[target] = relative
             files.append(DataFile(relative, target))
-    if not files:
+    if not files and data:
         listed = "".join(f"; {s}" for s in skipped)
-        raise IngestError(f"{root}: no {', '.join(SUPPORTED_SUFFIXES)} files found{listed}")
+        raise IngestError(f"{root}: no {', '.join(suffixes)} files found{listed}")
     return Folder(root, tuple(files), tuple(skipped))
 
 
-def _refusal(path: Path, target: Path, base: Path) -> str | None:
+def _refusal(path: Path, target: Path, base: Path, suffixes: tuple[str, ...], kind: str) -> str | None:
     if path.is_symlink() and not target.is_relative_to(base):
-        return f"symbolic link to {target}, outside the data folder; refused"
+        return f"symbolic link to {target}, outside the {kind}; refused"
     if path.name.startswith("."):
         return "hidden file"
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+    if path.suffix.lower() not in suffixes:
         kind = f"file type {path.suffix!r}" if path.suffix else "file without an extension"
-        return f"unsupported {kind}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        return f"unsupported {kind}; use one of {', '.join(suffixes)}"
     if not target.is_file():
         return "not a regular file" if target.exists() else "broken symbolic link"
     return None

@@ -99,3 +99,24 @@ def test_a_malformed_row_fails_the_run_naming_file_and_line(inbox: Path, tmp_pat
     (inbox / "d.csv").write_bytes(b"id,text\n1,hello, world\n")
     with pytest.raises(dg.Failure, match=r"d\.csv: line 2 has 3 fields, the header 2"):
         _score(inbox, tmp_path)
+
+
+def test_a_link_out_of_the_inbox_is_not_read_and_the_skip_is_recorded(tmp_path):
+    """A .txt link in the inbox to a file elsewhere (credentials, /proc/self/environ) must not be scored
+    and stored line by line in the predictions: links are refused when they lead outside, as ingest does."""
+    secret = tmp_path / "elsewhere" / "credentials.txt"
+    secret.parent.mkdir()
+    secret.write_text("aws_secret_access_key = hunter2\n")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "mail.txt").write_text("where is my parcel\n")
+    (inbox / "leak.txt").symlink_to(secret)
+    (inbox / "inside.txt").symlink_to(inbox / "mail.txt")
+    output = _score(inbox, tmp_path)
+    assert list(output.value["text"]) == ["where is my parcel"]
+    skipped = output.metadata["skipped_files"].value
+    assert "leak.txt: symbolic link to" in skipped and "outside the inbox; refused" in skipped
+    assert "the same file as" in skipped  # the link inside the inbox is read once, under one name
+    version = inbox_version(inbox)
+    secret.write_text("another secret\n")
+    assert inbox_version(inbox) == version
