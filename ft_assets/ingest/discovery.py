@@ -49,9 +49,7 @@ class Folder:
     skipped: tuple[Skipped, ...]
 
 
-def scan(
-    root: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES, *, kind: str = "data folder"
-) -> Folder:
+def scan(root: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES, *, kind: str = "data folder") -> Folder:
     """Every file under `root` with one of ``suffixes``, never one outside it: links are resolved and
     refused when they lead out of the folder. Whatever is not read is listed in `skipped` with the
     reason. For the data folder (the default ``kind``) a folder with nothing to read is an error that
