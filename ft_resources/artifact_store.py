@@ -10,8 +10,8 @@ the last, so a writer killed in between leaves a folder that ``exists`` denies, 
 and the next ``write_dir`` rewrites. Folders uploaded before markers existed have none; they are read
 as before (``FolderState.UNMARKED``), since nothing tells a complete one from a partial one.
 Endpoints and credentials come from the standard variables (``FSSPEC_S3_ENDPOINT_URL`` or
-``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ...) through fsspec; a URI that carries ``user:pass@``
-is shown masked.
+``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ...) through fsspec; a root whose URI carries a password
+(``user:pass@``) is refused, since Dagster keeps a resource's settings in its run records.
 """
 
 from __future__ import annotations
@@ -31,10 +31,15 @@ import dagster as dg
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from ft_serving import local_writes
-from ft_serving.production import ProductionPointer, location, mask_credentials  # one masking rule
+from ft_serving.production import (  # one masking rule
+    ProductionPointer,
+    location,
+    mask_credentials,
+    refuse_password,
+)
 from ft_serving.spec import is_plain_name
 from ft_serving.sync import verified_bundle
-from pydantic import Field
+from pydantic import ConfigDict, Field, field_validator
 
 from ft_resources import settings
 
@@ -83,6 +88,14 @@ class ArtifactStore(dg.ConfigurableResource):
         default="",
         description="Local folder that mirrors remote artifacts for tools that need real paths.",
     )
+
+    # A refused root may hold a password: pydantic's error must not repeat the value it was given.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    @field_validator("root")
+    @classmethod
+    def _no_password(cls, root: str) -> str:
+        return refuse_password(root)
 
     @property
     def _fs(self) -> fsspec.AbstractFileSystem:
@@ -346,10 +359,6 @@ class ArtifactStore(dg.ConfigurableResource):
         return verified_bundle(self.root, pointer, self._cache_root() / "bundles")
 
     def _resolve(self, rel_or_uri: str) -> str:
-        masked_root = mask_credentials(self.root.rstrip("/"))
-        if masked_root != self.root.rstrip("/") and rel_or_uri.startswith(masked_root):
-            # Metadata holds masked URIs; map them back onto the real root to read them.
-            return self.root.rstrip("/") + rel_or_uri[len(masked_root) :]
         if "://" in rel_or_uri or Path(rel_or_uri).is_absolute():
             return rel_or_uri
         return self.uri(rel_or_uri)

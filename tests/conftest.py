@@ -56,12 +56,22 @@ def instance() -> Iterator[dg.DagsterInstance]:
 SECRET = "s3cr3t-Value"
 
 
-@pytest.fixture
-def memory_root() -> Iterator[str]:
-    """A remote artifact root (fsspec's in-memory store) whose URI carries credentials, as a careless
-    FT_ARTIFACTS_DIR might; a fresh host per test, removed afterwards."""
-    root = f"memory://AKIAKEY:{SECRET}@h{uuid.uuid4().hex[:10]}/artifacts"
+def _memory_root(userinfo: str) -> Iterator[str]:
+    root = f"memory://{userinfo}h{uuid.uuid4().hex[:10]}/artifacts"
     yield root
     fs, path = fsspec.core.url_to_fs(root)
     if fs.exists(path):
         fs.rm(path, recursive=True)
+
+
+@pytest.fixture
+def memory_root() -> Iterator[str]:
+    """A remote artifact root (fsspec's in-memory store); a fresh host per test, removed afterwards."""
+    yield from _memory_root("")
+
+
+@pytest.fixture
+def credentialed_memory_root() -> Iterator[str]:
+    """An in-memory root whose URI carries credentials, as a careless FT_ARTIFACTS_DIR might: the
+    pipeline refuses it, and the torch-free serving tools, which read it, must never show them."""
+    yield from _memory_root(f"AKIAKEY:{SECRET}@")

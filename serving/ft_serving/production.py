@@ -100,6 +100,24 @@ def mask_credentials(text: str, root: str | None = None) -> str:
     return masked
 
 
+_PASSWORD = re.compile(r"(?<=://)[^/@\s:]+:\S*@")
+
+
+def refuse_password(root: str) -> str:
+    """``root`` itself, or ValueError when its URI carries a password (``user:password@``).
+
+    A root is configuration: Dagster stores a resource's settings in its run records and job snapshots,
+    and shows them on its Resources page, so a password there is kept and shown where no masking reaches.
+    """
+    if _PASSWORD.search(root):
+        raise ValueError(
+            f"the artifact root {mask_credentials(root)} carries a password (user:password@ in the URI); "
+            "give the store its credentials through the environment instead (AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY for s3://, FSSPEC_<PROTOCOL>_PASSWORD, say, for other fsspec stores)"
+        )
+    return root
+
+
 def bundle_path(model_version: str) -> str:
     """Where the registry keeps a model version's bundle, relative to the artifact root."""
     if not is_plain_name(model_version):

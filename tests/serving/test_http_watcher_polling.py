@@ -191,8 +191,8 @@ def test_the_polling_loop_survives_unexpected_errors_and_stops_when_cancelled(tm
 # Credentials in the artifact root -------------------------------------------------------------------
 
 
-def test_watcher_logs_never_show_the_credentials_of_the_root(memory_root, monkeypatch, caplog):
-    watcher, _ = make_watcher(memory_root, Loader())
+def test_watcher_logs_never_show_the_credentials_of_the_root(credentialed_memory_root, monkeypatch, caplog):
+    watcher, _ = make_watcher(credentialed_memory_root, Loader())
     caplog.set_level(logging.INFO, logger="ft_serving.http")
     assert asyncio.run(watcher.check()) is False  # no pointer yet
     assert "no production pointer at memory://***@" in caplog.text

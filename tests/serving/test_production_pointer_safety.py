@@ -131,28 +131,28 @@ def test_mask_credentials_hides_user_info_in_uris_and_in_bare_paths_of_the_root(
     assert mask_credentials("s3://bucket/prefix", root) == "s3://bucket/prefix"
 
 
-def test_an_unreadable_pointer_is_reported_without_credentials(memory_root):
-    fs, path = fsspec.core.url_to_fs(location(memory_root, POINTER_PATH))
+def test_an_unreadable_pointer_is_reported_without_credentials(credentialed_memory_root):
+    fs, path = fsspec.core.url_to_fs(location(credentialed_memory_root, POINTER_PATH))
     fs.pipe_file(path, b"{not json")
     with pytest.raises(ProductionError) as caught:
-        read_production_pointer(memory_root)
+        read_production_pointer(credentialed_memory_root)
     assert SECRET not in str(caught.value)
     assert "memory://***@" in str(caught.value)
 
 
-def test_a_missing_pointer_is_reported_without_credentials(memory_root, tmp_path):
+def test_a_missing_pointer_is_reported_without_credentials(credentialed_memory_root, tmp_path):
     with pytest.raises(ProductionError) as caught:
-        sync.production_bundle(memory_root, tmp_path / "cache")
+        sync.production_bundle(credentialed_memory_root, tmp_path / "cache")
     assert SECRET not in str(caught.value)
     assert "no production model: memory://***@" in str(caught.value)
 
 
-def test_an_incomplete_remote_bundle_is_reported_without_credentials(memory_root, tmp_path):
-    write_pointer(memory_root, "v1", GOOD)
-    fs, path = fsspec.core.url_to_fs(f"{location(memory_root, bundle_path('v1'))}/model.onnx")
+def test_an_incomplete_remote_bundle_is_reported_without_credentials(credentialed_memory_root, tmp_path):
+    write_pointer(credentialed_memory_root, "v1", GOOD)
+    fs, path = fsspec.core.url_to_fs(f"{location(credentialed_memory_root, bundle_path('v1'))}/model.onnx")
     fs.rm(path)
     with pytest.raises(sync.SyncError, match="is incomplete on the store") as caught:
-        sync.production_bundle(memory_root, tmp_path / "cache")
+        sync.production_bundle(credentialed_memory_root, tmp_path / "cache")
     assert SECRET not in str(caught.value)
 
 
