@@ -191,6 +191,7 @@ def production_model(
         if already_live:
             # A retrain on unchanged data (the weekly schedule) rebuilds the same version: nothing moves.
             context.log.info(f"model {champion_version} is already in production; nothing to move")
+            registry.repair()  # the `production` link, should a killed switch have left it behind
         elif decision.promote:
             with tempfile.TemporaryDirectory(prefix="ft-bundle-") as tmp:
                 bundle = Path(tmp)

@@ -197,6 +197,12 @@ class Registry:
                 if item.is_file():
                     shutil.copyfile(item, staging / item.name)
 
+    def repair(self) -> None:
+        """Finish what a writer killed after its switch left undone (see _repair), writing nothing else:
+        for a decision that moves nothing, such as a model found already in production."""
+        with self.exclusive():
+            self._repair()
+
     def record_rejection(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.exclusive():
             self._repair()
@@ -241,6 +247,7 @@ class Registry:
             return True
 
         with self.exclusive():
+            self._repair()
             return self.store.remove(bundle_path(version), claim=claim)
 
     def rolled_back_from(self, version: str) -> dict[str, Any] | None:

@@ -147,3 +147,40 @@ def test_an_older_layout_that_disagrees_with_its_log_is_refused(tmp_path):
     with pytest.raises(RegistryError, match="records promoted model v2"):
         registry.champion()
     assert not (tmp_path / "artifacts" / "production").is_symlink()
+
+
+def test_a_link_left_on_the_old_model_by_a_killed_rollback_is_repaired_by_the_next_registry_write(
+    tmp_path, monkeypatch
+):
+    """Killed between the pointer and the `production` link, a rollback leaves the link on the withdrawn
+    model; a re-run that finds the model already in production, or retention, must put it right."""
+    from tests.promotion.bundles import served_version
+
+    root = tmp_path / "artifacts"
+    registry = Registry(ArtifactStore(root=str(root)))
+    for version in ("v1", "v2", "v3"):
+        registry.publish(fake_bundle(tmp_path / version, version), {"model_version": version})
+
+    point_symlink = ArtifactStore.point_symlink
+
+    def killed(self, link, target):  # killed after the pointer write, as the link would move to `to`
+        if not target.endswith(f"/{to}"):
+            return point_symlink(self, link, target)
+        raise KeyboardInterrupt("make rollback killed")
+
+    to = "v2"
+    monkeypatch.setattr(ArtifactStore, "point_symlink", killed)
+    with pytest.raises(KeyboardInterrupt):
+        registry.rollback(to)
+    monkeypatch.undo()
+    assert read_production_pointer(str(root)).model_version == "v2" and served_version(root) == "v3"
+    registry.repair()  # what production_model does when its model is already in production
+    assert served_version(root) == "v2"
+
+    to = "v3"
+    monkeypatch.setattr(ArtifactStore, "point_symlink", killed)
+    with pytest.raises(KeyboardInterrupt):
+        registry.rollback(to)
+    monkeypatch.undo()
+    assert registry.delete_bundle("v1", "the test's retention")
+    assert served_version(root) == "v3"
