@@ -30,7 +30,8 @@ class TrainingLauncher(dg.ConfigurableResource):
     mode: Mode = Field(
         default="subprocess",
         description=(
-            "subprocess: a fresh Python process on this machine. torchrun: nproc_per_node data-parallel "
+            "subprocess: a fresh Python process on this machine (one per GPU, under torchrun, where it "
+            "sees several). torchrun: nproc_per_node data-parallel "
             "processes here (gloo on CPU, NCCL on GPUs). k8s: a pod on a GPU node (PipesK8sClient). "
             "in_process: the same entry point inside the step's own process (tests, debugging)."
         ),
@@ -67,15 +68,28 @@ class TrainingLauncher(dg.ConfigurableResource):
             return f"torchrun, {self.nproc_per_node} processes"
         if self.mode == "k8s":
             return f"k8s pod in {self.namespace}, image {self.image}"
+        if (ranks := self._ranks()) > 1:
+            return f"{self.mode}: torchrun, {ranks} processes (one per GPU)"
         return self.mode
+
+    def _ranks(self) -> int:
+        """Processes to start: nproc_per_node under torchrun; else one, or one per GPU when the process
+        would see several (a pod given FT_K8S_GPUS > 1, a multi-GPU machine). One process on several GPUs
+        makes the Trainer wrap the model in nn.DataParallel: the batch silently multiplied by the GPU
+        count, and a path that the tested DDP one is not."""
+        if self.mode == "torchrun":
+            return self.nproc_per_node
+        if self.mode == "subprocess" and torch.cuda.is_available():
+            return max(torch.cuda.device_count(), 1)
+        return 1
 
     def command(self, job: TrainJob) -> list[str]:
         entry = ["-m", ENTRYPOINT_MODULE, *job.argv()]
-        if self.mode != "torchrun":
+        if (ranks := self._ranks()) == 1 and self.mode != "torchrun":
             return [sys.executable, *entry]
         # python -m torch.distributed.run is torchrun, without depending on PATH.
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-        return [*launcher, f"--nproc_per_node={self.nproc_per_node}", *entry]
+        return [*launcher, f"--nproc_per_node={ranks}", *entry]
 
     def process_env(self) -> dict[str, str]:
         if self.mode == "torchrun" and not torch.cuda.is_available():

@@ -42,6 +42,19 @@ def test_subprocess_and_torchrun_run_the_same_entry_point():
     assert ddp[5:] == single[1:]
 
 
+def test_a_single_process_that_would_see_several_gpus_runs_one_rank_per_gpu(monkeypatch):
+    """A pod (FT_K8S_GPUS=4) or machine with 4 GPUs: one process would make the Trainer wrap the model
+    in nn.DataParallel (4x the configured batch, a path nothing tests), so each GPU gets a DDP rank."""
+    job = _job()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    launcher = TrainingLauncher(mode="subprocess")
+    assert launcher.command(job)[1:5] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=4"]
+    assert launcher.describe() == "subprocess: torchrun, 4 processes (one per GPU)"
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert launcher.command(job)[1:3] == ["-m", ENTRYPOINT_MODULE]
+
+
 def test_torchrun_on_cpu_gives_each_rank_one_thread(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert TrainingLauncher(mode="torchrun").process_env() == {"OMP_NUM_THREADS": "1"}
