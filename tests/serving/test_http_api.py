@@ -79,7 +79,7 @@ def test_model_health_and_readiness(client, bundle_dir):
     assert model["model_version"] == MODEL_VERSION and model["data_version"] == "d-test"
     assert model["labels"] == TINY_LABELS
     assert model["metrics"] == {"accuracy": 0.5, "macro_f1": 0.5}
-    assert model["max_length"] > 0 and model["int8"] is False and model["bundle"] == str(bundle_dir)
+    assert model["max_length"] > 0 and model["int8"] is False and model["bundle"] == bundle_dir.name
 
 
 def test_metrics_in_prometheus_text_format(client):
@@ -121,6 +121,7 @@ BAD_REQUESTS = {
     "nested list": (b'{"texts": [["a"]]}', JSON, 422, "invalid_request"),
     "unknown field": (b'{"texts": ["a"], "int8": true}', JSON, 422, "invalid_request"),
     "texts twice": (b'{"texts": ["a"], "texts": ["b", "c"]}', JSON, 400, "malformed_json"),
+    "texts twice, once escaped": (b'{"texts": ["a"], "te\\u0078ts": ["b"]}', JSON, 400, "malformed_json"),
     "too many texts": (json.dumps({"texts": ["a"] * 5}).encode(), JSON, 413, "too_many_texts"),
     "declared body too large": (b"x" * 2049, JSON, 413, "body_too_large"),
     "form content type": (

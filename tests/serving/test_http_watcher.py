@@ -41,4 +41,4 @@ def test_follows_promotions_on_an_object_store(s3_root, tmp_path, tmp_path_facto
             assert time.monotonic() < deadline, "the promotion on S3 was not followed"
             time.sleep(0.05)
         assert client.post("/v1/predict", json={"texts": ["a"]}).json()["model_version"] == "v2"
-        assert client.get("/v1/model").json()["bundle"] == str(cache / "v2")
+        assert client.get("/v1/model").json()["bundle"] == "v2"

@@ -96,8 +96,9 @@ def parse_texts(body: bytes, limits: Limits) -> list[str]:
         raise RejectedError(
             422, "invalid_request", f'{where}: {first["msg"]} (expected {{"texts": [string, ...]}})'
         ) from None
-    if body.count(b'"texts"') > 1:
-        # pydantic keeps the last of two "texts" keys; which list the client meant is not known. (The count
+    if body.count(b'"texts"') > 1 or b"\\u" in body:
+        # pydantic keeps the last of two "texts" keys; which list the client meant is not known. A key can
+        # also be spelt with \u escapes ("te\u0078ts"), the only escapes that make letters. (The count
         # also matches a text that is exactly "texts"; only then is the body parsed a second time.)
         try:
             strict_json.loads(body)

@@ -44,7 +44,8 @@ class ServedModel:
             "truncation_side": self.spec.truncation_side,
             "base_model": self.spec.base_model,
             "int8": self.int8,
-            "bundle": str(self.bundle_dir),
+            # The folder's name only: where the server keeps its files is no caller's business.
+            "bundle": self.bundle_dir.name,
             "loaded_at": self.loaded_at,
             "metrics": {key: self.report[key] for key in REPORT_METRICS if key in self.report},
         }
