@@ -1,6 +1,5 @@
 """fine_tuned_model: Hugging Face Trainer fine-tuning, launched through Dagster Pipes."""
 
-import shutil
 import tempfile
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -10,6 +9,7 @@ import dagster as dg
 
 from ft_assets.assets.metadata import md_table
 from ft_assets.tokenizing.versioning import combine, content_name
+from ft_assets.training.checkpoints import drop_checkpoints
 from ft_assets.training.config import TrainConfig
 from ft_assets.training.entrypoint import OUTCOME_MESSAGE
 from ft_assets.training.job import TrainJob
@@ -86,7 +86,10 @@ def fine_tuned_model(
     rel = written.rel
     version = PurePosixPath(rel).name
     # The checkpoints exist to survive a crash; once the model is published they are dead weight.
-    shutil.rmtree(checkpoints, ignore_errors=True)
+    try:
+        drop_checkpoints(checkpoints)
+    except OSError as error:  # the model is published; a later write's sweep removes what is left
+        context.log.warning(f"could not delete the checkpoints in {checkpoints}: {error}")
     manifest = {
         # Masked: the manifest is stored and shown; the store maps it back onto the real root to read.
         "path": artifact_store.display(rel),

@@ -81,6 +81,14 @@ def choose_resume_checkpoint(checkpoint_dir: Path) -> ResumeDecision:
     return ResumeDecision(None, None, tuple(rejected))
 
 
+def drop_checkpoints(checkpoint_dir: Path) -> None:
+    """Delete a run's checkpoints once its model is published: renamed aside in one step, then deleted
+    (``local_writes.remove``). Deleted in place, a process killed part-way could leave the last
+    checkpoint without the best one, and the next run of the same key would resume it as finished and
+    publish the last weights where keep_model=best asked for the best."""
+    local_writes.remove(checkpoint_dir)
+
+
 def verify_checkpoint(checkpoint: Path) -> str | None:
     """None when ``checkpoint`` can be resumed, else the first problem found, in words."""
     try:

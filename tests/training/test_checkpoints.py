@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from ft_assets.training.checkpoints import (
     MANIFEST_FILE,
     checkpoint_step,
     choose_resume_checkpoint,
+    drop_checkpoints,
     verify_checkpoint,
     write_manifest,
 )
@@ -118,3 +120,26 @@ def test_step_falls_back_to_the_directory_name(tmp_path):
     checkpoint = _checkpoint(tmp_path, 42)
     (checkpoint / "trainer_state.json").unlink()
     assert checkpoint_step(checkpoint) == 42
+
+
+def test_checkpoints_dropped_by_a_process_killed_part_way_are_all_gone_for_the_next_run(
+    tmp_path, monkeypatch
+):
+    """Killed while deleting, an in-place delete left the last checkpoint without the best one: the next
+    run of that training key resumed it, finished, and published the last weights under keep_model=best."""
+    checkpoints = tmp_path / "checkpoints" / "key"
+    for step in (6, 24):
+        (checkpoints / f"checkpoint-{step}").mkdir(parents=True)
+        (checkpoints / f"checkpoint-{step}" / "model.safetensors").write_bytes(b"weights")
+    rmtree = shutil.rmtree
+
+    def killed_after_one(path, *args, **kwargs):
+        rmtree(sorted(Path(path).iterdir())[0])
+        raise KeyboardInterrupt("killed while deleting")
+
+    monkeypatch.setattr(shutil, "rmtree", killed_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        drop_checkpoints(checkpoints)
+    monkeypatch.undo()
+    assert not checkpoints.exists()
+    assert choose_resume_checkpoint(checkpoints).checkpoint is None
