@@ -71,3 +71,42 @@ def test_connections_beyond_the_limit_are_refused_until_stalled_ones_time_out(bu
             time.sleep(0.05)
     finally:
         stop(process)
+
+
+def test_connections_that_never_finish_their_headers_are_closed_and_free_their_places(bundle_dir):
+    """An idle socket, and one trickling its request line a byte at a time, held their places under the
+    connection limit for ever: a handful of them shut every client out, /healthz included."""
+    process, url = start_server("--model", str(bundle_dir), "--max-pending", "1", "--body-timeout", "2")
+    parts = urlsplit(url)
+    try:
+        with (
+            socket.create_connection((parts.hostname, parts.port), timeout=30) as idle,
+            socket.create_connection((parts.hostname, parts.port), timeout=30) as trickling,
+        ):
+            time.sleep(0.3)
+            assert httpx.get(f"{url}/healthz").status_code == 503  # both places taken
+            deadline = time.monotonic() + 10
+            closed = False
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: test\r\n":
+                try:
+                    trickling.sendall(bytes([byte]))
+                except OSError:
+                    closed = True
+                    break
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.3)
+            idle.settimeout(10)
+            assert idle.recv(1) == b""  # closed by the server
+            assert closed or trickling_closed(trickling)
+            assert httpx.get(f"{url}/healthz").status_code == 200  # while the client still holds both
+    finally:
+        stop(process)
+
+
+def trickling_closed(sock: socket.socket) -> bool:
+    try:
+        sock.settimeout(5)
+        return sock.recv(1) == b""
+    except OSError:
+        return True

@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from ft_serving.http.app import ServeConfig, create_app
+from ft_serving.http.headers_deadline import with_headers_deadline
 from ft_serving.http.inference import PoolSettings
 from ft_serving.http.limits import Limits, is_positive_seconds
 from ft_serving.predict_cli import _positive_int
@@ -74,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--body-timeout",
         type=_positive_seconds,
         default=Limits.body_timeout_s,
-        help="seconds a request body may take to arrive before 408 (default %(default)s)",
+        help=(
+            "seconds a request body may take to arrive before 408, and a connection its request headers "
+            "before it is closed (default %(default)s)"
+        ),
     )
     parser.add_argument(
         "--poll-interval",
@@ -163,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             log_level=args.log_level,
             access_log=args.access_log,
             limit_concurrency=connection_limit(config.pool),
+            # Each connection must send its headers in the time its body gets: an idle or trickling
+            # one would otherwise hold a place under the connection limit for ever.
+            http=with_headers_deadline(config.limits.body_timeout_s),
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
     )
