@@ -22,7 +22,6 @@ import enum
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,6 +30,7 @@ import dagster as dg
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from ft_serving import local_writes
+from ft_serving.locations import private_temp_dir
 from ft_serving.production import (  # one masking rule
     ProductionPointer,
     location,
@@ -364,7 +364,7 @@ class ArtifactStore(dg.ConfigurableResource):
         return self.uri(rel_or_uri)
 
     def _cache_root(self) -> Path:
-        return Path(self.cache_dir or Path(tempfile.gettempdir()) / "ft-artifact-cache")
+        return Path(self.cache_dir) if self.cache_dir else private_temp_dir("ft-artifact-cache")
 
     def _remote_staging(self, name: str) -> contextlib.AbstractContextManager[Path]:
         """A fresh local folder in the cache, removed afterwards, where a remote folder is put together."""

@@ -1,11 +1,11 @@
 """fine_tuned_model: Hugging Face Trainer fine-tuning, launched through Dagster Pipes."""
 
-import tempfile
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import dagster as dg
+from ft_serving.locations import private_temp_dir
 
 from ft_assets.assets.metadata import md_table
 from ft_assets.tokenizing.versioning import combine, content_name
@@ -31,7 +31,7 @@ def checkpoint_dir_for(store: ArtifactStore, key: str) -> Path:
         return Path(store.uri("checkpoints", key))
     # Trainer needs a real folder; remote roots checkpoint into this machine's temporary folder
     # (asking the store for a local copy of "checkpoints" would download a folder that does not exist).
-    return Path(tempfile.gettempdir()) / "ft-checkpoints" / key
+    return private_temp_dir("ft-checkpoints") / key
 
 
 @dg.asset(
