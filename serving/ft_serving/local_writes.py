@@ -60,6 +60,7 @@ def write_bytes(target: Path, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    _fsync_dir(target.parent)
 
 
 @contextlib.contextmanager
@@ -96,13 +97,14 @@ def publish_dir(staging: Path, target: Path, *, replace: bool) -> None:
     _fsync_tree(staging)
     if replace and target.exists():
         _swap_in(staging, target)
-        return
-    try:
-        staging.rename(target)
-    except OSError:
-        if not target.is_dir():
-            raise
-        # Another writer published this immutable folder first; its copy stays.
+    else:
+        try:
+            staging.rename(target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            # Another writer published this immutable folder first; its copy stays.
+    _fsync_dir(target.parent)
 
 
 def remove(target: Path) -> None:
@@ -114,6 +116,7 @@ def remove(target: Path) -> None:
         target.rename(aside)
     except FileNotFoundError:
         return
+    _fsync_dir(target.parent)
     # Errors propagate (unlike _remove's): a caller that reports space freed must know it was not.
     if aside.is_dir() and not aside.is_symlink():
         shutil.rmtree(aside)
@@ -138,6 +141,7 @@ def point_symlink(link: Path, target: Path) -> None:
     except BaseException:
         _remove(temporary)
         raise
+    _fsync_dir(link.parent)
 
 
 @contextlib.contextmanager
@@ -203,10 +207,22 @@ def _remove(path: Path) -> None:
 
 
 def _fsync_tree(folder: Path) -> None:
+    """Every file's bytes and every folder's entries under ``folder``, itself included."""
     for path in folder.rglob("*"):
-        if path.is_file():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        if path.is_file() and not path.is_symlink():
+            _fsync_path(path)
+    for path in [*(p for p in folder.rglob("*") if p.is_dir() and not p.is_symlink()), folder]:
+        _fsync_dir(path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Put a folder's entries on disk: a rename in it survives a power cut only once this returns."""
+    _fsync_path(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+
+
+def _fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
