@@ -69,3 +69,5 @@ def test_run_monitoring_fails_stuck_runs_and_frees_their_slots(deployed_instance
     settings = deployed_instance.run_monitoring_settings
     assert settings["start_timeout_seconds"] >= 300  # a GPU pod's image pull must not count as stuck
     assert settings["free_slots_after_run_end_seconds"] > 0
+    # A step Job pending for want of a GPU node counts as healthy: only a run time limit ends that run.
+    assert 0 < deployed_instance.run_monitoring_max_runtime_seconds <= 24 * 3600

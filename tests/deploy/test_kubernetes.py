@@ -15,7 +15,6 @@ from dagster_k8s import k8s_job_executor
 from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import (
     DagsterK8sJobConfig,
-    UserDefinedDagsterK8sConfig,
     construct_dagster_k8s_job,
     get_user_defined_k8s_config,
 )
@@ -66,24 +65,20 @@ def values_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def _snake(config: dict[str, Any]) -> dict[str, Any]:
-    """The chart writes runK8sConfig's camelCase keys into dagster.yaml as snake_case."""
-    return {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in config.items()}
-
-
 def render_step_job(tags: dict[str, str]) -> Any:
     """The V1Job k8s_job_executor would submit for a step with `tags`, built as its launch_step does."""
     launcher = VALUES["runLauncher"]["config"]["k8sRunLauncher"]
-    run_context = K8sContainerContext(
-        env_secrets=[s["name"] for s in launcher["envSecrets"]],
-        run_k8s_config=UserDefinedDagsterK8sConfig.from_dict(_snake(launcher["runK8sConfig"])),
-    )
-    # includeConfigInLaunchedRuns: the code location's env, secrets and volumes travel with each run.
+    assert "runK8sConfig" not in launcher  # the code location's resources would override it (below)
+    run_context = K8sContainerContext(env_secrets=[s["name"] for s in launcher["envSecrets"]])
+    # includeConfigInLaunchedRuns: the code location's env, secrets, volumes and resources travel with each
+    # run (the chart's user-deployment helpers write them into its container context), merged after the
+    # launcher's, so they win.
     location_context = K8sContainerContext(
         env=DEPLOYMENT["env"],
         env_secrets=[s["name"] for s in DEPLOYMENT["envSecrets"]],
         volumes=DEPLOYMENT["volumes"],
         volume_mounts=DEPLOYMENT["volumeMounts"],
+        resources=DEPLOYMENT.get("resources"),
     )
     context = run_context.merge(location_context).merge(
         K8sContainerContext(run_k8s_config=get_user_defined_k8s_config(tags))
