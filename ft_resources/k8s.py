@@ -54,8 +54,18 @@ def gpu_k8s_config() -> dict[str, Any]:
     gpus = str(gpus_per_step())
     return {
         # Extended resources such as GPUs are requested through limits; requests must equal them.
-        "container_config": {"resources": {"limits": {GPU_RESOURCE: gpus}, "requests": {GPU_RESOURCE: gpus}}},
+        "container_config": {
+            "resources": {"limits": {GPU_RESOURCE: gpus}, "requests": {GPU_RESOURCE: gpus}},
+            # The step reads training data and runs third-party code: no root, no privilege, no capability.
+            "security_context": {
+                "run_as_non_root": True,
+                "allow_privilege_escalation": False,
+                "capabilities": {"drop": ["ALL"]},
+            },
+        },
         "pod_spec_config": {
+            # It never calls the Kubernetes API, so it carries no token that a compromised step could use.
+            "automount_service_account_token": False,
             "node_selector": _json_env(NODE_SELECTOR_ENV, DEFAULT_NODE_SELECTOR, dict),
             "tolerations": _json_env(TOLERATIONS_ENV, DEFAULT_TOLERATIONS, list),
         },

@@ -115,6 +115,9 @@ def test_the_training_step_job_requests_a_gpu_on_a_gpu_node(values_env):
     # The run-level CPU and memory requests survive next to the step's GPU request.
     assert container.resources.requests == {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "1"}
     assert pod.node_selector == {"nvidia.com/gpu.present": "true"}
+    security = container.security_context
+    assert security.run_as_non_root and security.allow_privilege_escalation is False
+    assert security.capabilities.drop == ["ALL"] and pod.automount_service_account_token is False
     assert [t.to_dict() for t in pod.tolerations] == [
         {"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists", "toleration_seconds": None,
          "value": None}
