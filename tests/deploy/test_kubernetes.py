@@ -38,12 +38,11 @@ def test_values_describe_the_conventional_deployment():
     logs = VALUES["computeLogManager"]
     assert logs["type"] == "S3ComputeLogManager"
     assert logs["config"]["s3ComputeLogManager"]["bucket"]
-    assert VALUES["concurrency"]["pools"]["defaultLimit"] == 1
-    # As deploy/dagster.yaml: a pod that never starts, or dies, fails its run and frees its gpu slot.
-    deployed = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())["run_monitoring"]
-    monitoring = VALUES["dagsterDaemon"]["runMonitoring"]
-    camel = {re.sub(r"_(\w)", lambda m: m[1].upper(), key): value for key, value in deployed.items()}
-    assert monitoring == camel  # every key: one the chart lacks gets the chart's default (slots: never freed)
+    # The two deployment targets say the same, key for key: one the chart lacks gets the chart's default
+    # (free_slots_after_run_end_seconds: 0, slots never freed, drifted in before this comparison).
+    instance = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())
+    assert VALUES["dagsterDaemon"]["runMonitoring"] == _camel(instance["run_monitoring"])
+    assert VALUES["concurrency"] == {"enabled": True, **_camel(instance["concurrency"])}
     # The code location the image serves is the project's Definitions module.
     assert DEPLOYMENT["dagsterApiGrpcArgs"] == ["-m", "ft_assets.definitions"]
     assert (ROOT / "ft_assets" / "definitions.py").is_file()
@@ -56,6 +55,14 @@ def test_no_credential_is_written_into_the_values():
     assert "AWS_SECRET_ACCESS_KEY" not in ENV and "AWS_ACCESS_KEY_ID" not in ENV
     assert not re.search(r"(?i)^\s*(postgresqlPassword|secretKey|password)\s*:", text, re.MULTILINE)
     assert {"name": "ft-s3-credentials"} in DEPLOYMENT["envSecrets"]
+
+
+def _camel(config: dict[str, Any]) -> dict[str, Any]:
+    """dagster.yaml's snake_case keys as the chart's values spell them, nested blocks included."""
+    return {
+        re.sub(r"_(\w)", lambda m: m[1].upper(), key): _camel(value) if isinstance(value, dict) else value
+        for key, value in config.items()
+    }
 
 
 @pytest.fixture
