@@ -28,7 +28,7 @@ class InboxConfig(dg.Config):
 def inbox_scan(folder: Path) -> Folder:
     """The inbox's files, by the data folder's rules: a link leading out of the inbox is refused, and
     what is not read is listed with the reason (a missing inbox holds no files)."""
-    return scan(folder, FILE_SUFFIXES, kind="inbox")
+    return scan(folder, FILE_SUFFIXES, kind="inbox", required=False)
 
 
 def inbox_version(folder: Path) -> str:

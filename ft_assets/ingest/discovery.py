@@ -49,14 +49,19 @@ class Folder:
     skipped: tuple[Skipped, ...]
 
 
-def scan(root: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES, *, kind: str = "data folder") -> Folder:
+def scan(
+    root: Path,
+    suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
+    *,
+    kind: str = "data folder",
+    required: bool = True,
+) -> Folder:
     """Every file under `root` with one of ``suffixes``, never one outside it: links are resolved and
-    refused when they lead out of the folder. Whatever is not read is listed in `skipped` with the
-    reason. For the data folder (the default ``kind``) a folder with nothing to read is an error that
-    lists them; another kind of folder may be empty or missing."""
-    data = kind == "data folder"
+    refused when they lead out of the folder (the ``kind`` of folder the reasons name). Whatever is not
+    read is listed in `skipped` with the reason. A ``required`` folder that is missing or has nothing to
+    read is an error that lists them; another is simply empty."""
     if not root.is_dir():
-        if not data:
+        if not required:
             return Folder(root, (), ())
         raise IngestError(f"{root}: data folder does not exist (set FT_DATA_DIR)")
     base = root.resolve()
@@ -85,7 +90,7 @@ def scan(root: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES, *, kind: st
                 continue
             targets[target] = relative
             files.append(DataFile(relative, target))
-    if not files and data:
+    if not files and required:
         listed = "".join(f"; {s}" for s in skipped)
         raise IngestError(f"{root}: no {', '.join(suffixes)} files found{listed}")
     return Folder(root, tuple(files), tuple(skipped))
