@@ -359,6 +359,10 @@ class ArtifactStore(dg.ConfigurableResource):
         return verified_bundle(self.root, pointer, self._cache_root() / "bundles")
 
     def _resolve(self, rel_or_uri: str) -> str:
+        masked_root = mask_credentials(self.root.rstrip("/"))
+        if masked_root != self.root.rstrip("/") and rel_or_uri.startswith(masked_root):
+            # Metadata holds masked URIs (a root may carry a user name); map them back onto the real root.
+            return self.root.rstrip("/") + rel_or_uri[len(masked_root) :]
         if "://" in rel_or_uri or Path(rel_or_uri).is_absolute():
             return rel_or_uri
         return self.uri(rel_or_uri)

@@ -43,7 +43,7 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         rel = f"{'/'.join(context.asset_key.path)}/{digest}.{ext}"
         if not self.store.exists(rel):
             self.store.write_bytes(rel, data)
-        # The path as the store shows it; load_input reads it back from there.
+        # Shown with any user info masked; load_input maps the masked root back onto the real one.
         context.add_output_metadata({PATH_KEY: dg.MetadataValue.path(self.store.display(rel))})
 
     def load_input(self, context: dg.InputContext) -> Any:

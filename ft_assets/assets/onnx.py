@@ -151,7 +151,7 @@ def onnx_model(
         "int8_accuracy_drop_flagged": drop > config.max_int8_accuracy_drop,
         "latency": rows,
         "sizes": sizes,
-        # As the store shows it (a manifest from before roots with passwords were refused may hold one).
+        # Masked again: a manifest written before paths were masked may still hold the raw URI.
         "evaluation_path": artifact_store.display(evaluation_report["path"]),
     }
     return dg.Output(

@@ -41,3 +41,13 @@ def test_the_environments_root_is_refused_as_the_definitions_build_their_resourc
     with pytest.raises(ValidationError) as caught:
         build_resources()
     assert "carries a password" in str(caught.value) and SECRET not in str(caught.value)
+
+
+def test_paths_shown_for_a_root_with_a_user_name_read_back(tmp_path: Path) -> None:
+    """A user name alone is allowed, and the store shows it masked like any user info: the paths it records
+    in metadata (masked) must still read from the real root."""
+    store = ArtifactStore(root="memory://deploy@h-user-only/ft", cache_dir=str(tmp_path / "cache"))
+    store.write_bytes("asset/a.json", b"{}")
+    shown = store.display("asset/a.json")
+    assert shown == "memory://***@h-user-only/ft/asset/a.json"
+    assert store.read_bytes(shown) == b"{}"
