@@ -208,11 +208,13 @@ def _remove(path: Path) -> None:
 
 def _fsync_tree(folder: Path) -> None:
     """Every file's bytes and every folder's entries under ``folder``, itself included."""
-    for path in folder.rglob("*"):
-        if path.is_file() and not path.is_symlink():
+    for path in [*folder.rglob("*"), folder]:
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            _fsync_dir(path)
+        elif path.is_file():
             _fsync_path(path)
-    for path in [*(p for p in folder.rglob("*") if p.is_dir() and not p.is_symlink()), folder]:
-        _fsync_dir(path)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -30,7 +30,6 @@ def private_temp_dir(name: str) -> Path:
     cached artifacts, training checkpoints. On a shared machine anyone may create a folder in /tmp, so one
     found there is used only when this user owns it and nobody else may write in it; otherwise
     PermissionError, before anything in it is read."""
-
     folder = Path(tempfile.gettempdir()) / f"{name}-{os.getuid()}"
     with contextlib.suppress(FileExistsError):
         folder.mkdir(mode=0o700)

@@ -32,7 +32,8 @@ PRODUCTION_LINK = "production"
 # The user info of a URI (``key:secret@``); no whitespace, so it stays inside one URI of a message. A
 # secret pasted unencoded may hold "/" (AWS secret keys do): after ``user:`` everything up to the last "@"
 # of the URI is taken as the password, so a slash cannot end the match early and leave the rest shown.
-_CREDENTIALS = re.compile(r"(?<=://)(?:[^/@\s:]+:\S*@|[^/@\s]+@)")
+_USER_PASSWORD = r"[^/@\s:]+:\S*@"
+_CREDENTIALS = re.compile(rf"(?<=://)(?:{_USER_PASSWORD}|[^/@\s]+@)")
 
 
 class ProductionError(BundleError):
@@ -100,7 +101,7 @@ def mask_credentials(text: str, root: str | None = None) -> str:
     return masked
 
 
-_PASSWORD = re.compile(r"(?<=://)[^/@\s:]+:\S*@")
+_PASSWORD = re.compile(rf"(?<=://){_USER_PASSWORD}")
 
 
 def refuse_password(root: str) -> str:

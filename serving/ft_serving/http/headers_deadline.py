@@ -5,6 +5,9 @@ sends a first request, nor one that trickles its headers a byte at a time: each 
 connection limit for as long as its client likes, so a few of them shut every other client out,
 /healthz included. Here a connection whose headers are not all in within the deadline, counted from the
 moment it opens or its last response ends, is closed.
+
+It extends the protocol uvicorn would pick itself (httptools' parser when installed, as the `http` extra
+does, else h11): both start a new request cycle (``self.cycle``) once a request's headers are in.
 """
 
 from __future__ import annotations
@@ -12,29 +15,24 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 
-class HeadersDeadlineProtocol(H11Protocol):
+class HeadersDeadlineProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     headers_timeout_s: float = 15.0  # set per server by with_headers_deadline
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._headers_deadline: asyncio.TimerHandle | None = None
+        self._armed_at: object = None  # the request cycle when the deadline was set
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:  # a whole request line and headers arrived
-            self._disarm()
-
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if not self.transport.is_closing():
             self._arm()  # the next request's headers get the same time
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -43,6 +41,7 @@ class HeadersDeadlineProtocol(H11Protocol):
 
     def _arm(self) -> None:
         self._disarm()
+        self._armed_at = self.cycle
         self._headers_deadline = self.loop.call_later(self.headers_timeout_s, self._headers_late)
 
     def _disarm(self) -> None:
@@ -52,7 +51,10 @@ class HeadersDeadlineProtocol(H11Protocol):
 
     def _headers_late(self) -> None:
         self._headers_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        # No new request since the deadline was set, and none still being answered (a pipelined one
+        # started by the last response): the client owes its headers, and the time is up.
+        waiting = self.cycle is self._armed_at and (self.cycle is None or self.cycle.response_complete)
+        if waiting and not self.transport.is_closing():
             self.transport.close()
 
 
